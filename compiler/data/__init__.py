@@ -1,0 +1,1 @@
+"""The `data:` section of a spec. Schema modules import no TensorFlow."""

@@ -1,0 +1,1 @@
+"""The `export:` section of a spec. Schema modules import no TensorFlow."""

@@ -1,0 +1,1 @@
+"""Spec loading, resolving and validation. Nothing here imports TensorFlow."""

@@ -1,0 +1,1 @@
+"""The `training:` section of a spec. Schema modules import no TensorFlow."""
