@@ -18,4 +18,5 @@ class StrictModel(BaseModel):
         use_attribute_docstrings=True,
         populate_by_name=True,
         protected_namespaces=(),
+        defer_build=True,  # build validators on first use: keeps `validate` start-up fast
     )

@@ -1,0 +1,118 @@
+"""Training throughput of MinimalGRU against keras.layers.GRU on the same data.
+
+Model: Input(timesteps, features) -> recurrent layer(units) -> Dense(1), MSE,
+Adam. Both layers are timed in one run on the same random data, with
+``jit_compile`` off and on. Compilation is excluded: each model is fitted for
+one warm-up epoch first; then the timed epochs of all four models are
+interleaved (so load from other processes hits them alike) and the median
+of each is reported.
+
+Usage::
+
+    python benchmarks/bench_minimal_gru.py            # full run
+    python benchmarks/bench_minimal_gru.py --quick    # a short smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from custom_layers import MinimalGRU  # noqa: E402
+
+
+def make_model(layer_cls: type, input_shape: tuple[int, int], units: int, jit: bool, unroll: bool) -> keras.Model:
+    """Input -> recurrent layer -> Dense(1), compiled with Adam and MSE.
+
+    Args:
+        layer_cls: `MinimalGRU` or `keras.layers.GRU`.
+        input_shape: ``(timesteps, features)``.
+        units: Recurrent units.
+        jit: The model's ``jit_compile``.
+        unroll: The layer's ``unroll``.
+
+    Returns:
+        The compiled model.
+    """
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input(input_shape), layer_cls(units, unroll=unroll), keras.layers.Dense(1)]
+    )
+    model.compile(optimizer="adam", loss="mse", jit_compile=jit)
+    return model
+
+
+def measure(
+    models: dict[str, keras.Model], x: np.ndarray, y: np.ndarray, batch: int, rounds: int
+) -> dict[str, float]:
+    """Median training throughput (samples/s) of each model.
+
+    Every model is fitted once first (tracing, XLA compilation). Then each
+    round fits one epoch of every model in turn, so that load from other
+    processes on the machine affects all models alike.
+
+    Args:
+        models: Compiled models by label.
+        x: Inputs ``(samples, timesteps, features)``.
+        y: Targets ``(samples, 1)``.
+        batch: Batch size.
+        rounds: Timed epochs per model.
+
+    Returns:
+        Samples per second by label, median over the rounds.
+    """
+    for model in models.values():
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    times: dict[str, list[float]] = {label: [] for label in models}
+    for _ in range(rounds):
+        for label, model in models.items():
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+            times[label].append(time.perf_counter() - start)
+    return {label: len(x) / statistics.median(t) for label, t in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few batches and epochs")
+    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--timesteps", type=int, default=50)
+    parser.add_argument("--features", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--batches", type=int, default=None, help="batches per epoch")
+    parser.add_argument("--epochs", type=int, default=None, help="timed epochs")
+    parser.add_argument("--unroll", action="store_true", help="unroll both layers")
+    args = parser.parse_args()
+    batches = args.batches or (2 if args.quick else 8)
+    epochs = args.epochs or (3 if args.quick else 7)
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batches * args.batch, args.timesteps, args.features)).astype("float32")
+    y = rng.standard_normal((len(x), 1)).astype("float32")
+    print(
+        f"units={args.units} timesteps={args.timesteps} features={args.features} "
+        f"batch={args.batch} batches/epoch={batches} timed epochs={epochs} unroll={args.unroll}"
+    )
+    models = {
+        (name, jit): make_model(cls, x.shape[1:], args.units, jit, args.unroll)
+        for jit in (False, True)
+        for name, cls in (("GRU", keras.layers.GRU), ("MinimalGRU", MinimalGRU))
+    }
+    result = measure(models, x, y, args.batch, epochs)
+    for jit in (False, True):
+        gru, minimal = result[("GRU", jit)], result[("MinimalGRU", jit)]
+        print(
+            f"jit_compile={jit!s:5}  GRU {gru:9.1f} samples/s   "
+            f"MinimalGRU {minimal:9.1f} samples/s   ratio {minimal / gru:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The library entry points: load a spec, build its model.
+
+    spec = load_spec("specs/lenet5.yaml", overrides=["training.epochs=3"])
+    model = build_model(spec)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from compiler.spec.resolve import apply_overrides, load_with_extends
+from compiler.spec.schema import Spec
+from compiler.spec.validate import validate_tree
+
+
+def load_spec(path: str | Path, overrides: Sequence[str] = (), *,
+              allow_outside: bool = False) -> Spec:
+    """Load, resolve and validate a spec file; raises SpecError listing every problem.
+
+    Args:
+        path: the YAML spec.
+        overrides: ``key.path=value`` strings (the CLI's ``--set``), applied after
+            ``extends:`` and before variables are substituted.
+        allow_outside: let ``extends:`` refer to files outside the spec's folder.
+    """
+    path = Path(path)
+    tree = load_with_extends(path, allow_outside=allow_outside)
+    apply_overrides(tree, list(overrides))
+    return validate_tree(tree, source=path)
+
+
+def build_model(spec: Spec, *, check_expect: bool = True):
+    """The Keras functional model of ``spec``; checks ``expect:`` unless told not to."""
+    from compiler.graph import build_model as _build_model
+
+    return _build_model(spec, check_expect=check_expect)
+
+
+def build(spec: Spec, *, check_expect: bool = True):
+    """Like :func:`build_model`, returning a ``BuildResult`` with the summary rows."""
+    from compiler.graph import build as _build
+
+    return _build(spec, check_expect=check_expect)

@@ -1,0 +1,228 @@
+"""From a spec's `data:` section to batched ``tf.data`` pipelines: :func:`load_data`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from compiler.data.bundle import SPLITS, DataBundle
+from compiler.data.raw import RawData
+from compiler.data.sources import locate, read_splits
+from compiler.errors import DataError, did_you_mean
+
+
+def load_data(
+    spec: Any,
+    *,
+    batch_size: int = 32,
+    seed: int | None = None,
+    allow_outside: bool = False,
+) -> DataBundle:
+    """Read, check, split, standardise and batch the data a spec describes.
+
+    Args:
+        spec: a loaded spec (``spec.data``, ``spec.inputs``, ``spec.outputs``,
+            ``spec.base_dir``, ``spec.locate``).
+        batch_size: examples per batch.
+        seed: seed of the split and the shuffling when ``data.seed`` is unset.
+        allow_outside: accept data files outside the spec's folder.
+
+    Returns:
+        A :class:`DataBundle` whose inputs and targets are keyed by the model's
+        input and output names.
+
+    Raises:
+        DataError: bad data, a data input that fits no model input, or a shape
+            that does not fit the model's input shape.
+    """
+    data = spec.data
+    if data is None:
+        raise DataError("the spec has no `data:` section; add one", locate(spec, "data"))
+    seed = data.seed if data.seed is not None else (seed if seed is not None else 0)
+    parts = read_splits(spec, seed, allow_outside=allow_outside)
+    train = parts["train"]
+    metadata = dict(train.metadata)
+    if data.standardize:
+        constants = fit_standardization(train)
+        parts = {k: v and apply_standardization(v, constants) for k, v in parts.items()}
+        metadata["standardization"] = {
+            name: {"mean": mean.tolist(), "std": std.tolist()}
+            for name, (mean, std) in constants.items()
+        }
+    input_map = _match_names(
+        list(spec.inputs), list(train.inputs), data.inputs, "input", spec, "inputs"
+    )
+    output_map = _match_names(
+        list(spec.outputs), list(train.targets), data.targets, "target", spec, "targets"
+    )
+    parts = {k: v and _fit_inputs(v, input_map, spec) for k, v in parts.items()}
+
+    num_classes = train.num_classes
+    if num_classes is None and train.task in ("classification", "sequence_labeling"):
+        num_classes = 1 + max(
+            int(array.max()) for part in parts.values() if part for array in part.targets.values()
+        )
+    arrays = {
+        split: _arrays(part, input_map, output_map)
+        for split, part in parts.items()
+        if part is not None
+    }
+    metadata.update(
+        task=train.task,
+        class_names=train.class_names,
+        num_classes=num_classes,
+        inputs=input_map,
+        targets=output_map,
+        sizes={split: len(part) for split, part in parts.items() if part is not None},
+        seed=seed,
+    )
+    datasets = {
+        split: _dataset(arrays[split], batch_size, split == "train" and data.shuffle, data.cache, seed)
+        if split in arrays
+        else None
+        for split in SPLITS
+    }
+    return DataBundle(
+        train=datasets["train"],
+        validation=datasets["validation"],
+        test=datasets["test"],
+        arrays=arrays,
+        class_names=train.class_names,
+        num_classes=num_classes,
+        task=train.task,
+        metadata=metadata,
+        origins={split: part.origins for split, part in parts.items() if part is not None},
+    )
+
+
+def fit_standardization(train: RawData) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Mean and standard deviation of each float input, per feature (last axis).
+
+    Fitted on the training split only, so validation and test scores are not
+    flattered by statistics of the examples they measure. A feature that never
+    varies (or is excluded, like a one-hot column) gets mean 0 and std 1.
+    """
+    constants = {}
+    for name, array in train.inputs.items():
+        if array.dtype.kind != "f":
+            continue
+        axes = tuple(range(array.ndim - 1))
+        mean = array.mean(axis=axes, dtype=np.float64)
+        std = array.std(axis=axes, dtype=np.float64)
+        keep = train.no_standardize.get(name)
+        if keep is not None:
+            mean[keep], std[keep] = 0.0, 1.0
+        std[std == 0] = 1.0
+        constants[name] = (mean.astype(np.float32), std.astype(np.float32))
+    return constants
+
+
+def apply_standardization(part: RawData, constants: dict) -> RawData:
+    """``(x - mean) / std`` for each input that has constants."""
+    inputs = dict(part.inputs)
+    for name, (mean, std) in constants.items():
+        inputs[name] = ((inputs[name] - mean) / std).astype(np.float32)
+    standardized = part.take(np.arange(len(part)))
+    standardized.inputs = inputs
+    return standardized
+
+
+def _match_names(
+    model_names: list[str],
+    data_names: list[str],
+    explicit: dict[str, str],
+    what: str,
+    spec: Any,
+    key: str,
+) -> dict[str, str]:
+    """{model name: data name}: explicit map first, then equal names, then the only one."""
+    for model_name, data_name in explicit.items():
+        if model_name not in model_names:
+            raise DataError(
+                f"the model has no {what if what == 'input' else 'output'} '{model_name}'"
+                f"{did_you_mean(model_name, model_names)}; it has: {', '.join(model_names)}",
+                locate(spec, "data", key, model_name),
+            )
+        if data_name not in data_names:
+            raise DataError(
+                f"the data has no {what} '{data_name}'{did_you_mean(data_name, data_names)}; "
+                f"it has: {', '.join(data_names)}",
+                locate(spec, "data", key, model_name),
+            )
+    mapping = {}
+    for model_name in model_names:
+        if model_name in explicit:
+            mapping[model_name] = explicit[model_name]
+        elif model_name in data_names:
+            mapping[model_name] = model_name
+        elif len(model_names) == 1 and len(data_names) == 1:
+            mapping[model_name] = data_names[0]
+        else:
+            raise DataError(
+                f"model {what if what == 'input' else 'output'} '{model_name}' gets no data: "
+                f"the data's {what}s are {', '.join(data_names)}; map them, for example "
+                f"`data: {{{key}: {{{model_name}: {data_names[0]}}}}}`",
+                locate(spec, "data", key),
+            )
+    unused = [name for name in data_names if name not in mapping.values()]
+    if unused:
+        raise DataError(
+            f"data {what}(s) {', '.join(unused)} feed no model "
+            f"{what if what == 'input' else 'output'} (the model has: {', '.join(model_names)}); "
+            f"map them with `data.{key}`",
+            locate(spec, "data", key),
+        )
+    return mapping
+
+
+def _fit_inputs(part: RawData, input_map: dict[str, str], spec: Any) -> RawData:
+    """Check each input's shape against the spec and cast it to the spec's dtype."""
+    inputs = dict(part.inputs)
+    for model_name, data_name in input_map.items():
+        array = inputs[data_name]
+        declared = spec.inputs[model_name]
+        shape = list(getattr(declared, "shape", None) or [])
+        got = list(array.shape[1:])
+        fits = len(shape) == len(got) and all(s is None or s == g for s, g in zip(shape, got))
+        if not fits:
+            raise DataError(
+                f"data input '{data_name}' has shape {tuple(got)} per example, but model input "
+                f"'{model_name}' is declared with shape {tuple(shape)}; change "
+                f"`inputs.{model_name}.shape` to {got}",
+                locate(spec, "inputs", model_name, "shape"),
+            )
+        dtype = getattr(declared, "dtype", None)
+        if dtype and np.dtype(dtype) != array.dtype:
+            if array.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
+                raise DataError(
+                    f"data input '{data_name}' holds fractions ({array.dtype}), but model input "
+                    f"'{model_name}' is declared as {dtype}",
+                    locate(spec, "inputs", model_name, "dtype"),
+                )
+            inputs[data_name] = array.astype(dtype)
+    part = part.take(np.arange(len(part)))
+    part.inputs = inputs
+    return part
+
+
+def _arrays(part: RawData, input_map: dict, output_map: dict) -> tuple[Any, Any]:
+    """Inputs and targets keyed by model names; plain arrays when there is one of each."""
+    inputs = {model: part.inputs[data] for model, data in input_map.items()}
+    targets = {model: part.targets[data] for model, data in output_map.items()}
+    return (
+        inputs if len(inputs) > 1 else next(iter(inputs.values())),
+        targets if len(targets) > 1 else next(iter(targets.values())),
+    )
+
+
+def _dataset(arrays: tuple, batch_size: int, shuffle: bool, cache: bool, seed: int):
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        count = len(arrays[1]) if not isinstance(arrays[1], dict) else len(next(iter(arrays[1].values())))
+        dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,191 @@
+"""Reading a CSV file with a header row: numeric and categorical features, targets."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from compiler.data.raw import RawData
+from compiler.data.schema import CsvSource
+from compiler.errors import DataError, Location, did_you_mean
+
+
+def read_csv(
+    path: Path,
+    options: CsvSource,
+    shown_name: str,
+    *,
+    categories: dict[str, list[str]] | None = None,
+    task: str | None = None,
+) -> RawData:
+    """Read ``path`` as the spec's `csv:` options say.
+
+    Args:
+        path: the resolved file.
+        options: the `csv:` section.
+        shown_name: how messages name the file.
+        categories: category lists fixed by an earlier file (the training split),
+            so every split is encoded alike; None to collect them from this file.
+        task: the task if the spec fixes it; None to detect it.
+
+    Returns:
+        Input ``options.input`` (float32, one column per numeric feature and per
+        category), one target per target column, and the encodings in metadata.
+
+    Raises:
+        DataError: empty file, missing column, ragged row, non-numeric or
+            non-finite cell; each names the file, row (as counted in the file,
+            header = 1) and column.
+    """
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle, delimiter=options.delimiter))
+    # Blank lines are skipped but still counted, so row numbers match an editor's.
+    numbered = [(n, row) for n, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
+    if not numbered:
+        raise DataError("the file is empty; expected a header row and examples", Location(shown_name))
+    header_line, header = numbered[0]
+    header = [name.strip() for name in header]
+    body = numbered[1:]
+    if not body:
+        raise DataError(
+            "the file has a header row but no examples", Location(shown_name, header_line)
+        )
+    targets = [options.target] if isinstance(options.target, str) else list(options.target)
+    features = options.features or [name for name in header if name not in targets]
+    for name in [*features, *targets, *options.categorical]:
+        if name not in header:
+            raise DataError(
+                f"no column '{name}' in the header{did_you_mean(name, header)}; "
+                f"columns are: {', '.join(header)}",
+                Location(shown_name, header_line),
+            )
+    for name in options.categorical:
+        if name not in features:
+            raise DataError(
+                f"categorical column '{name}' is not among the features", Location(shown_name)
+            )
+    for line, row in body:
+        if len(row) != len(header):
+            raise DataError(
+                f"row has {len(row)} fields, expected {len(header)} as in the header",
+                Location(shown_name, line),
+            )
+    column = {name: header.index(name) for name in header}
+
+    def cells(name: str) -> list[str]:
+        return [row[column[name]].strip() for _, row in body]
+
+    def numbers(name: str) -> np.ndarray:
+        values = np.empty(len(body), dtype=np.float64)
+        for i, ((line, _), text) in enumerate(zip(body, cells(name), strict=True)):
+            try:
+                values[i] = float(text)
+            except ValueError:
+                raise DataError(
+                    f"expected a number, got {text!r}"
+                    + (
+                        f"; if the column holds categories, add it to `categorical`"
+                        if name in features
+                        else ""
+                    ),
+                    Location(shown_name, line, column[name] + 1, f"column '{name}'"),
+                ) from None
+            if not math.isfinite(values[i]):
+                raise DataError(
+                    f"expected a finite number, got {text!r}",
+                    Location(shown_name, line, column[name] + 1, f"column '{name}'"),
+                )
+        return values
+
+    categories = dict(categories or {})
+    blocks, keep, feature_names = [], [], []
+    for name in features:
+        if name in options.categorical:
+            values = cells(name)
+            known = categories.setdefault(name, sorted(set(values)))
+            index = {value: i for i, value in enumerate(known)}
+            one_hot = np.zeros((len(body), len(known)), dtype=np.float32)
+            for i, ((line, _), value) in enumerate(zip(body, values, strict=True)):
+                if value not in index:
+                    raise DataError(
+                        f"category {value!r} does not occur in the training file; "
+                        f"known: {', '.join(known)}",
+                        Location(shown_name, line, column[name] + 1, f"column '{name}'"),
+                    )
+                one_hot[i, index[value]] = 1.0
+            blocks.append(one_hot)
+            keep.extend([True] * len(known))
+            feature_names.extend(f"{name}={value}" for value in known)
+        else:
+            blocks.append(numbers(name)[:, None].astype(np.float32))
+            keep.append(False)
+            feature_names.append(name)
+
+    target_arrays, class_names, task_found = {}, None, task
+    for name in targets:
+        text = cells(name)
+        numeric = [_is_number(value) for value in text]
+        if not any(numeric) or (task == "classification" and not all(numeric)):
+            # Text labels: classes in sorted order, fixed by the training file.
+            target_arrays[name], class_names = _text_labels(
+                name, text, body, categories, Location(shown_name, col=column[name] + 1)
+            )
+            task_found = "classification"
+            continue
+        # A mostly numeric column with one bad cell is a typo, not a class name.
+        values = numbers(name)
+        if task == "classification":
+            fractional = values != np.round(values)
+            if fractional.any():
+                line = body[int(np.argmax(fractional))][0]
+                raise DataError(
+                    f"expected an integer class label, got {values[fractional][0]:g}",
+                    Location(shown_name, line, column[name] + 1, f"column '{name}'"),
+                )
+            target_arrays[name] = values.astype(np.int32)
+        else:
+            target_arrays[name] = values.astype(np.float32)[:, None]
+            task_found = task or "regression"
+
+    return RawData(
+        inputs={options.input: np.concatenate(blocks, axis=1)},
+        targets=target_arrays,
+        task=task_found or "regression",
+        class_names=class_names,
+        num_classes=len(class_names) if class_names else None,
+        metadata={"feature_names": feature_names, "categories": categories},
+        origins=[f"{shown_name}:{line}" for line, _ in body],
+        no_standardize={options.input: np.array(keep, dtype=bool)},
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _text_labels(
+    name: str,
+    text: list[str],
+    body: list[tuple[int, list[str]]],
+    categories: dict[str, list[str]],
+    where: Location,
+) -> tuple[np.ndarray, list[str]]:
+    """Encode text labels as class indices in sorted order (fixed by the training file)."""
+    known = categories.setdefault(name, sorted(set(text)))
+    index = {value: i for i, value in enumerate(known)}
+    labels = np.empty(len(text), dtype=np.int32)
+    for i, ((line, _), value) in enumerate(zip(body, text, strict=True)):
+        if value not in index:
+            raise DataError(
+                f"label {value!r} does not occur in the training file; known: {', '.join(known)}",
+                Location(where.file, line, where.col, f"column '{name}'"),
+            )
+        labels[i] = index[value]
+    return labels, known

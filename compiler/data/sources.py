@@ -1,0 +1,185 @@
+"""Reading the one source a `data:` section names, split into train/validation/test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compiler.data.files import resolve_data_path, shown
+from compiler.data.raw import RawData
+from compiler.data.schema import DataSpec, SplitFractions
+from compiler.data.splits import auto_fractions, split_indices
+from compiler.errors import DataError, Location
+
+
+def locate(spec: Any, *path: str | int) -> Location:
+    """The spec location of ``path``, or of its closest located parent."""
+    for end in range(len(path), 0, -1):
+        try:
+            return spec.locate(*path[:end])
+        except Exception:  # noqa: BLE001 - a missing key just means "try the parent"
+            continue
+    return Location(path=".".join(str(p) for p in path))
+
+
+def read_splits(spec: Any, seed: int, *, allow_outside: bool = False) -> dict[str, RawData | None]:
+    """Read the source of ``spec.data`` and divide it into the three splits.
+
+    Split files are read as given; a split without a file is carved out of
+    the training examples when ``split`` gives it a fraction (or is ``auto``),
+    else it is empty. Without split files, ``split`` defaults to ``auto``.
+    """
+    data: DataSpec = spec.data
+    base_dir = Path(getattr(spec, "base_dir", "."))
+    files = data.split_files()
+    kind = data.kind
+    if kind not in ("builtin", "generate", "npy"):
+        # The source's `path` is the training file unless `train:` names another.
+        default = getattr(data.source, "path", None)
+        if default is not None:
+            files.setdefault("train", default)
+
+    def read(split: str, reference: str | None, training: RawData | None) -> RawData:
+        if reference is None or split == "train" and reference == getattr(data.source, "path", None):
+            where = locate(spec, "data", kind, "path")
+        else:
+            where = locate(spec, "data", split)
+        return _read_one(spec, data, reference, where, base_dir, allow_outside, training)
+
+    parts: dict[str, RawData | None] = {"train": None, "validation": None, "test": None}
+    parts["train"] = read("train", files.get("train"), None)
+    for split in ("validation", "test"):
+        if split in files:
+            parts[split] = read(split, files[split], parts["train"])
+
+    split = data.split if data.split is not None else ("none" if data.split_files() else "auto")
+    missing = [name for name in ("validation", "test") if parts[name] is None]
+    if split == "none" or not missing:
+        return parts
+    train = parts["train"]
+    if split == "auto":
+        validation, test = auto_fractions(len(train))
+    else:
+        assert isinstance(split, SplitFractions)
+        validation, test = split.validation, split.test
+    fractions = {"validation": validation, "test": test}
+    # A split that has a file is not carved again.
+    indices = split_indices(
+        len(train),
+        fractions["validation"] if "validation" in missing else 0.0,
+        fractions["test"] if "test" in missing else 0.0,
+        seed,
+    )
+    parts["train"] = train.take(indices["train"])
+    for name in missing:
+        parts[name] = train.take(indices[name]) if len(indices[name]) else None
+    return parts
+
+
+def _read_one(
+    spec: Any,
+    data: DataSpec,
+    reference: str | None,
+    where: Location,
+    base_dir: Path,
+    allow_outside: bool,
+    training: RawData | None,
+) -> RawData:
+    kind = data.kind
+    raw = _read_kind(spec, data, reference, where, base_dir, allow_outside, training)
+    if data.task is not None and data.task != raw.task:
+        raw = _retask(raw, data.task, where)
+    if len(raw) == 0:
+        raise DataError(f"the {kind} source holds no examples", where)
+    return raw
+
+
+def _read_kind(spec, data, reference, where, base_dir, allow_outside, training) -> RawData:
+    kind = data.kind
+    options = data.source
+    if kind == "builtin":
+        from compiler.data.builtin import load_builtin
+
+        return load_builtin(options)
+    if kind == "generate":
+        from compiler.data.generated import generate
+
+        try:
+            return generate(options)
+        except ValueError as err:
+            raise DataError(str(err), locate(spec, "data", "generate")) from None
+    if kind == "npy":
+        from compiler.data.readers.arrays import named, read_npy
+
+        def resolve_group(group: str) -> dict[str, Path]:
+            return {
+                name: resolve_data_path(
+                    file,
+                    base_dir,
+                    locate(spec, "data", "npy", group, *([] if isinstance(getattr(options, group), str) else [name])),
+                    allow_outside=allow_outside,
+                )
+                for name, file in named(getattr(options, group)).items()
+            }
+
+        return read_npy(
+            resolve_group("inputs"), resolve_group("targets"), lambda p: shown(p, base_dir)
+        )
+    path = resolve_data_path(
+        reference,
+        base_dir,
+        where,
+        allow_outside=allow_outside,
+        want="folder" if kind == "images" else "file",
+    )
+    name = shown(path, base_dir)
+    if kind == "csv":
+        from compiler.data.readers.csv_reader import read_csv
+
+        categories = training.metadata["categories"] if training else None
+        return read_csv(path, options, name, categories=categories, task=data.task)
+    if kind == "npz":
+        from compiler.data.readers.arrays import read_npz
+
+        return read_npz(path, options.inputs, options.targets, name)
+    if kind == "images":
+        from compiler.data.readers.images import read_image_folder
+
+        return read_image_folder(
+            path,
+            tuple(options.size),
+            options.color,
+            options.input,
+            name,
+            class_names=training.class_names if training else None,
+        )
+    if kind == "tfrecord":
+        from compiler.data.readers.tfrecord import read_tfrecord
+
+        targets = [options.target] if isinstance(options.target, str) else list(options.target)
+        return read_tfrecord(path, options.features, targets, name)
+    from compiler.data.readers.text import read_text
+
+    return read_text(path, options, name, training)
+
+
+def _retask(raw: RawData, task: str, where: Location) -> RawData:
+    """Recast the targets for a task the spec fixes (``data.task``)."""
+    targets = {}
+    for name, values in raw.targets.items():
+        if task in ("regression", "binary"):
+            values = values.astype(np.float32)
+            targets[name] = values[:, None] if values.ndim == 1 else values
+        else:
+            if values.dtype.kind == "f" and not np.all(values == np.round(values)):
+                raise DataError(
+                    f"`task: {task}` needs integer labels, but target '{name}' holds fractions",
+                    where,
+                )
+            targets[name] = values.astype(np.int32)
+            if task == "classification" and targets[name].ndim == 2 and targets[name].shape[1] == 1:
+                targets[name] = targets[name][:, 0]
+    raw.targets, raw.task = targets, task
+    return raw

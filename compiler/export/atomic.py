@@ -1,0 +1,166 @@
+"""Atomic writes: a file or folder appears at its final path complete, or not at all.
+
+Everything is first written next to the target (same folder, so the same
+filesystem and `os.replace` is a rename), then moved into place:
+
+* a file is replaced in one `os.replace`, which POSIX makes atomic;
+* a folder cannot be swapped in one step, so the old one is first renamed to
+  a backup name, the new one renamed to the final name, then the backup is
+  deleted. If the process dies between the two renames, the next write (or
+  :func:`recover`) puts the backup back.
+
+Leftovers of a crashed run (``.NAME.tmp-PID-*`` and ``.NAME.old-PID-*``) are
+cleaned up by the next write to the same target, unless the process that
+made them is still alive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+_TMP = "tmp"
+_OLD = "old"
+
+
+def _sibling(final: Path, kind: str) -> Path:
+    return final.parent / f".{final.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _pid_of(leftover: Path) -> int | None:
+    try:
+        return int(leftover.name.rsplit("-", 2)[-2])
+    except (IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def recover(final: Path) -> None:
+    """Clean up what a crashed write to `final` left behind.
+
+    A backup is restored when the final path is missing (the crash came
+    between the two renames); otherwise backups and temporary copies of dead
+    processes are deleted. Writes by live processes are left alone.
+    """
+    final = Path(final)
+    if not final.parent.is_dir():
+        return
+    leftovers = sorted(final.parent.glob(f".{final.name}.*-*-*"))
+    for leftover in leftovers:
+        if _alive(_pid_of(leftover)):
+            continue
+        kind = leftover.name[len(final.name) + 2 :].split("-", 1)[0]
+        if kind == _OLD and not final.exists():
+            os.replace(leftover, final)
+        elif kind in (_TMP, _OLD):
+            _remove(leftover)
+
+
+def _fsync_tree(root: Path) -> None:
+    # Data must be on disk before the rename publishes it; otherwise a power
+    # cut could leave a complete-looking name over empty files.
+    paths = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+    for path in paths:
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_folder(final: Path | str) -> Iterator[Path]:
+    """Yield an empty temporary folder; on success it replaces `final`.
+
+    If the block raises (or the process dies), `final` keeps its previous
+    contents and the temporary folder is removed (now, or by the next write).
+
+    Example:
+        >>> with atomic_folder("out/saved_model") as tmp:
+        ...     write_everything_into(tmp)
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    recover(final)
+    tmp = _sibling(final, _TMP)
+    tmp.mkdir()
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        backup = None
+        if final.exists() or final.is_symlink():
+            backup = _sibling(final, _OLD)
+            os.replace(final, backup)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+    except BaseException:
+        _remove(tmp)
+        raise
+    if backup is not None:
+        _remove(backup)
+
+
+@contextlib.contextmanager
+def atomic_file(final: Path | str) -> Iterator[Path]:
+    """Yield a temporary file path; on success it replaces `final` in one rename.
+
+    The caller writes the file at the yielded path (it does not exist yet).
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    recover(final)
+    # Keep the suffix: some writers (keras.saving) insist on `.keras`.
+    tmp = _sibling(final, _TMP)
+    tmp = tmp.with_name(tmp.name + final.suffix)
+    try:
+        yield tmp
+        if not tmp.is_file():
+            raise FileNotFoundError(f"nothing was written to {tmp}")
+        _fsync_tree(tmp)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def write_bytes_atomic(final: Path | str, data: bytes) -> None:
+    """Write `data` to `final` atomically."""
+    with atomic_file(final) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(final: Path | str, text: str) -> None:
+    """Write `text` (UTF-8) to `final` atomically."""
+    write_bytes_atomic(final, text.encode("utf-8"))

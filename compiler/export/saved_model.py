@@ -1,0 +1,191 @@
+"""SavedModel export: a `serving_default` signature under the spec's names.
+
+The folder loads with plain ``tf.saved_model.load`` in a program that has
+neither this project nor its custom layers installed: the graph is traced,
+so custom layers live on as TensorFlow ops, and ``assets.extra/metadata.json``
+carries everything else an application needs (names, labels, preprocessing).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from compiler.errors import ExportError
+from compiler.export.atomic import atomic_folder
+from compiler.export.signature import (
+    ModelSignature,
+    call_keras,
+    max_abs_diff,
+    model_signature,
+    random_inputs,
+)
+
+SIGNATURE_KEY = "serving_default"
+METADATA_ASSET = "assets.extra/metadata.json"
+# Float32 kernels differ slightly between eager Keras and the traced graph
+# (fused vs. unfused ops); anything past this is a real mismatch.
+SAVED_MODEL_TOLERANCE = 1e-5
+
+
+@dataclass
+class SavedModelReport:
+    """What was written and how closely it matches Keras."""
+
+    path: Path
+    max_abs_diff: float
+    size_bytes: int
+
+    format: str = "saved_model"
+
+    def summary(self) -> str:
+        """One line for the console."""
+        return (
+            f"saved_model: {self.path} ({self.size_bytes / 1e6:.2f} MB), "
+            f"signature '{SIGNATURE_KEY}', max |diff| vs Keras {self.max_abs_diff:.2e}"
+        )
+
+
+def export_saved_model(
+    model,
+    path: Path | str,
+    *,
+    input_names: list[str] | None = None,
+    output_names: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> SavedModelReport:
+    """Write `model` as a SavedModel folder at `path`, atomically, and verify it.
+
+    Args:
+        model: A built Keras model.
+        path: The folder to create or replace.
+        input_names: Signature input names (default: the Keras input names).
+        output_names: Signature output names, in the model's output order
+            (default: ``model.output_names``).
+        metadata: JSON-ready dict stored as ``assets.extra/metadata.json``.
+
+    Returns:
+        A report with the largest difference from Keras on random inputs.
+
+    Raises:
+        ExportError: Tracing, saving or the check after writing failed.
+    """
+    import keras
+    import tensorflow as tf
+
+    sig = model_signature(model, input_names, output_names)
+    _check_identifiers(sig)
+    specs = [
+        tf.TensorSpec(list(info.shape), tf.as_dtype(info.dtype), name=info.name)
+        for info in sig.inputs
+    ]
+
+    def serve(*tensors):
+        result = model(list(tensors) if len(tensors) > 1 else tensors[0], training=False)
+        return _as_named_dict(model, sig, result)
+
+    # The endpoint's argument names become the signature's input names, so
+    # give the traced function real parameters named after the inputs.
+    serve = _with_parameter_names(serve, sig.input_names)
+
+    path = Path(path)
+    try:
+        with atomic_folder(path) as tmp:
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint(SIGNATURE_KEY, serve, input_signature=specs)
+            _quietly(archive.write_out, str(tmp), verbose=False)
+            if metadata is not None:
+                target = tmp / METADATA_ASSET
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(metadata, indent=2, sort_keys=True))
+            diff = verify_saved_model(tmp, model, sig)
+    except ExportError:
+        raise
+    except (ValueError, TypeError, NotImplementedError, tf.errors.OpError) as err:
+        raise ExportError(f"cannot export the model as a SavedModel: {err}") from err
+    size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return SavedModelReport(path=path, max_abs_diff=diff, size_bytes=size)
+
+
+def verify_saved_model(path: Path, model, sig: ModelSignature, batch: int = 3) -> float:
+    """Load the folder with plain TensorFlow and compare `serving_default` with Keras.
+
+    Returns:
+        The largest absolute difference over all outputs.
+
+    Raises:
+        ExportError: Names, dtypes or the batch dimension are wrong, or the
+            outputs differ by more than ``SAVED_MODEL_TOLERANCE``.
+    """
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    fn = loaded.signatures[SIGNATURE_KEY]
+    _, kwargs = fn.structured_input_signature
+    if sorted(kwargs) != sorted(sig.input_names):
+        raise ExportError(
+            f"SavedModel signature inputs are {sorted(kwargs)}, expected {sig.input_names}"
+        )
+    for info in sig.inputs:
+        got = kwargs[info.name]
+        if got.dtype.name != info.dtype or got.shape[0] is not None:
+            raise ExportError(
+                f"SavedModel input '{info.name}' is {got.dtype.name}{got.shape}, "
+                f"expected {info.dtype} with a free batch dimension"
+            )
+    inputs = random_inputs(sig, batch, seed=1)
+    got = {k: v.numpy() for k, v in fn(**{k: tf.constant(v) for k, v in inputs.items()}).items()}
+    if sorted(got) != sorted(sig.output_names):
+        raise ExportError(
+            f"SavedModel signature outputs are {sorted(got)}, expected {sig.output_names}"
+        )
+    diff = max_abs_diff(call_keras(model, sig, inputs), got)
+    if diff > SAVED_MODEL_TOLERANCE:
+        raise ExportError(
+            f"the SavedModel differs from the Keras model by {diff:.3g} "
+            f"(more than {SAVED_MODEL_TOLERANCE:g}); the export was not kept"
+        )
+    return diff
+
+
+def _as_named_dict(model, sig: ModelSignature, result) -> dict:
+    if isinstance(result, dict):
+        values = [result[k] for k in model.output_names]
+    elif isinstance(result, (list, tuple)):
+        values = list(result)
+    else:
+        values = [result]
+    return dict(zip(sig.output_names, values, strict=True))
+
+
+def _check_identifiers(sig: ModelSignature) -> None:
+    bad = [n for n in sig.input_names + sig.output_names if not n.isidentifier()]
+    if bad:
+        raise ExportError(
+            f"signature names must be identifiers (letters, digits, underscores), got {bad}"
+        )
+
+
+def _with_parameter_names(fn, names: list[str]):
+    """Return a function with positional parameters called `names` that calls `fn`."""
+    import inspect
+
+    def named(*args):
+        return fn(*args)
+
+    named.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    )
+    return named
+
+
+def _quietly(fn, *args, **kwargs):
+    # ExportArchive prints the endpoint list to stdout; the CLI prints its own summary.
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args, **kwargs)

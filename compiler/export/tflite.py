@@ -1,0 +1,392 @@
+"""TFLite (LiteRT) export: builtin ops only, checked against Keras after writing.
+
+The conversion route is chosen so that recurrent layers (LSTM, GRU,
+SimpleRNN, Bidirectional, custom `keras.layers.RNN` cells) become builtin
+ops: the model is traced with a fixed batch of 1, its variables are frozen
+into constants, and the frozen graph is converted. Freezing matters: a
+SavedModel or a Keras model still holding resource variables converts, but
+the variables read inside a WHILE body are not materialised and the model
+fails at run time; an unknown batch dimension keeps the TensorList ops of the
+loop from being lowered to builtins (they would need Flex).
+
+The frozen graph is wrapped in a small SavedModel with a `serving_default`
+signature, so the flatbuffer's signature carries the spec's input and output
+names (``interpreter.get_signature_runner()(**inputs) -> {name: array}``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compiler.errors import ExportError
+from compiler.export.atomic import write_bytes_atomic
+from compiler.export.schema import DEFAULT_TOLERANCE
+from compiler.export.signature import (
+    ModelSignature,
+    call_keras,
+    max_abs_diff,
+    max_relative_diff,
+    model_signature,
+    random_inputs,
+)
+from compiler.export.tflite_ops import (
+    layers_using_ops,
+    list_ops,
+    non_builtin_ops,
+    unsupported_ops_from_error,
+)
+
+SIGNATURE_KEY = "serving_default"
+CALIBRATION_SAMPLES = 100
+CHECK_SAMPLES = 32
+
+
+@dataclass
+class TfliteReport:
+    """What was written, which ops it uses and how closely it follows Keras."""
+
+    path: Path
+    quantize: str | None
+    size_bytes: int
+    ops: list[str]
+    select_ops: list[str]
+    tolerance: float
+    samples: int = 0
+    max_abs_diff: float | None = None
+    max_rel_diff: float | None = None
+    agreement: float | None = None
+    """Share of samples whose top class (argmax of each output) matches Keras."""
+    accuracy: float | None = None
+    keras_accuracy: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    format: str = "tflite"
+
+    def summary(self) -> str:
+        """One line for the console."""
+        mode = self.quantize or "float32"
+        parts = [f"tflite ({mode}): {self.path} ({self.size_bytes / 1e6:.2f} MB)"]
+        parts.append(f"{len(self.ops)} op types" + (f", Flex: {self.select_ops}" if self.select_ops else ", builtin only"))
+        if self.max_abs_diff is not None:
+            parts.append(f"max |diff| vs Keras {self.max_abs_diff:.2e} on {self.samples} samples")
+        if self.agreement is not None:
+            parts.append(f"top-1 agreement {self.agreement:.1%}")
+        if self.accuracy is not None:
+            parts.append(f"accuracy {self.accuracy:.1%} (Keras {self.keras_accuracy:.1%})")
+        parts.extend(self.notes)
+        return "; ".join(parts)
+
+
+def export_tflite(
+    model,
+    path: Path | str,
+    *,
+    quantize: str | None = None,
+    representative_data: dict[str, np.ndarray] | np.ndarray | None = None,
+    allow_select_ops: bool = False,
+    tolerance: float | None = None,
+    input_names: list[str] | None = None,
+    output_names: list[str] | None = None,
+    sample_data: dict[str, np.ndarray] | np.ndarray | None = None,
+    sample_targets: Any = None,
+) -> TfliteReport:
+    """Convert `model` to a `.tflite` file at `path`, verify it, and write it atomically.
+
+    Args:
+        model: A built Keras model.
+        path: The `.tflite` file to create or replace.
+        quantize: None (float32), ``"dynamic"``, ``"float16"`` or ``"int8"``.
+        representative_data: Inputs (a ``{name: array}`` mapping, or one array
+            for a one-input model) of training samples; required for int8.
+        allow_select_ops: Permit TensorFlow (Flex) ops the builtin runtime lacks.
+        tolerance: Largest accepted |TFLite - Keras| / max(1, peak |Keras|);
+            by default it depends on `quantize`.
+        input_names: Names for the inputs (default: the Keras input names).
+        output_names: Names for the outputs (default: ``model.output_names``).
+        sample_data: Inputs to compare TFLite with Keras on (default: the
+            representative data, else random inputs).
+        sample_targets: Targets for `sample_data`; when given for a
+            classifier, the accuracy of both models is reported.
+
+    Returns:
+        A :class:`TfliteReport`.
+
+    Raises:
+        ExportError: The model needs non-builtin ops (naming the ops and the
+            layers they come from), int8 was asked without data, or the
+            converted model disagrees with Keras beyond the tolerance. Nothing
+            is written at `path` in that case.
+    """
+    if quantize not in (None, "dynamic", "float16", "int8"):
+        raise ExportError(
+            f"unknown quantisation `{quantize}`, expected one of dynamic, float16, int8"
+        )
+    sig = model_signature(model, input_names, output_names)
+    calibration = _as_named(representative_data, sig, "representative_data")
+    if quantize == "int8" and calibration is None:
+        raise ExportError(
+            "int8 quantisation needs representative training data to calibrate with; "
+            "export from a spec with a `data:` section, or choose --quantize dynamic"
+        )
+    content = convert_to_tflite(
+        model, sig, quantize=quantize, calibration=calibration, allow_select_ops=allow_select_ops
+    )
+    ops = list_ops(content)
+    select_ops = non_builtin_ops(ops)
+    if select_ops and not allow_select_ops:
+        # The converter was told builtins only; this guards against its surprises.
+        raise ExportError(
+            f"the converted model contains non-builtin ops {select_ops}; "
+            "rerun with --allow-select-ops to accept them"
+        )
+    limit = tolerance if tolerance is not None else DEFAULT_TOLERANCE[quantize]
+    report = TfliteReport(
+        path=Path(path),
+        quantize=quantize,
+        size_bytes=len(content),
+        ops=ops,
+        select_ops=select_ops,
+        tolerance=limit,
+    )
+    samples = _as_named(sample_data, sig, "sample_data")
+    if samples is None:
+        samples = calibration if calibration is not None else random_inputs(sig, 16, seed=2)
+    _compare_with_keras(report, content, model, sig, samples, sample_targets)
+    write_bytes_atomic(path, content)
+    return report
+
+
+def convert_to_tflite(
+    model,
+    sig: ModelSignature,
+    *,
+    quantize: str | None = None,
+    calibration: dict[str, np.ndarray] | None = None,
+    allow_select_ops: bool = False,
+) -> bytes:
+    """Return the flatbuffer bytes of `model` (batch 1); see the module docstring for the route."""
+    import tensorflow as tf
+
+    # Freezing has no public API in TF 2; this is the function the converter
+    # itself uses on concrete functions.
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    specs = [
+        tf.TensorSpec([1, *info.shape[1:]], tf.as_dtype(info.dtype), name=info.name)
+        for info in sig.inputs
+    ]
+
+    def forward(*tensors):
+        result = model(list(tensors) if len(tensors) > 1 else tensors[0], training=False)
+        if isinstance(result, dict):
+            result = [result[k] for k in model.output_names]
+        return dict(zip(sig.output_names, tf.nest.flatten(result), strict=True))
+
+    frozen = convert_variables_to_constants_v2(
+        tf.function(forward, input_signature=specs).get_concrete_function()
+    )
+    if quantize == "int8":
+        _refuse_int8_loops(frozen, model)
+    # The frozen function returns its outputs flat, in sorted-key order.
+    ordered_names = sorted(sig.output_names)
+    holder = tf.Module()
+    holder.frozen = frozen
+    serve = tf.function(
+        lambda *tensors: dict(zip(ordered_names, holder.frozen(*tensors), strict=True)),
+        input_signature=specs,
+        autograph=False,
+    )
+    with tempfile.TemporaryDirectory(prefix="nncompile-tflite-") as tmp:
+        tf.saved_model.save(holder, tmp, signatures={SIGNATURE_KEY: serve.get_concrete_function()})
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        _configure(converter, sig, quantize, calibration, allow_select_ops)
+        try:
+            with _silenced_stderr():
+                return converter.convert()
+        except Exception as err:  # noqa: BLE001 - ConverterError and friends; re-raised below
+            raise _conversion_error(err, frozen, model, allow_select_ops) from err
+
+
+def _refuse_int8_loops(frozen, model) -> None:
+    # The TFLite calibrator crashes the process (SIGSEGV) on models with a
+    # WHILE loop, so recurrent layers are refused before it can run.
+    loops = ["While", "StatelessWhile"]
+    layer_names = [layer.name for layer in _all_layers(model)]
+    where = layers_using_ops(frozen.graph.as_graph_def(), loops, layer_names)
+    found = sorted({name for names in where.values() for name in names})
+    if found or any(n.op in loops for n in frozen.graph.as_graph_def().node):
+        named = f" (layers {', '.join(repr(n) for n in found)})" if found else ""
+        raise ExportError(
+            f"int8 quantisation does not support recurrent loops{named}: the TFLite "
+            "calibrator cannot run WHILE ops; use --quantize dynamic or float16 instead"
+        )
+
+
+def _configure(converter, sig, quantize, calibration, allow_select_ops) -> None:
+    import tensorflow as tf
+
+    builtins = tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quantize == "int8" else tf.lite.OpsSet.TFLITE_BUILTINS
+    ops = [builtins]
+    if allow_select_ops:
+        ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
+    converter.target_spec.supported_ops = ops
+    if quantize is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        count = min(CALIBRATION_SAMPLES, len(next(iter(calibration.values()))))
+
+        def representative_dataset():
+            for i in range(count):
+                yield {name: calibration[name][i : i + 1] for name in sig.input_names}
+
+        converter.representative_dataset = representative_dataset
+
+
+def _conversion_error(err: Exception, frozen, model, allow_select_ops: bool) -> ExportError:
+    message = str(err)
+    ops = unsupported_ops_from_error(message)
+    if not ops:
+        first = next((line for line in message.splitlines() if "error" in line), message[:300])
+        return ExportError(f"TFLite conversion failed: {first.strip()}")
+    layer_names = [layer.name for layer in _all_layers(model)]
+    where = layers_using_ops(frozen.graph.as_graph_def(), ops, layer_names)
+    described = ", ".join(
+        f"{op} (from layer {', '.join(repr(n) for n in where[op])})" if where.get(op) else op
+        for op in ops
+    )
+    if allow_select_ops:
+        return ExportError(f"TFLite conversion failed even with select TF ops: {described}")
+    return ExportError(
+        f"the model needs TensorFlow ops that LiteRT has no builtin kernel for: {described}. "
+        "Rerun with --allow-select-ops (or `allow_select_ops: true`) to embed them as Flex "
+        "ops; applications then need the Flex delegate"
+    )
+
+
+def _all_layers(model) -> list:
+    found, stack = [], list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        stack.extend(getattr(layer, "layers", []) or [])
+        for attr in ("forward_layer", "backward_layer", "layer", "cell"):
+            inner = getattr(layer, attr, None)
+            if inner is not None and hasattr(inner, "name") and inner not in found:
+                stack.append(inner)
+    return found
+
+
+def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, samples, targets) -> None:
+    try:
+        runner = _signature_runner(content, bool(report.select_ops))
+    except (RuntimeError, ValueError) as err:
+        if report.select_ops:
+            report.notes.append(f"not run: no interpreter with Flex ops is available ({err})")
+            return
+        raise ExportError(f"the converted TFLite model does not load: {err}") from err
+    count = min(CHECK_SAMPLES, len(next(iter(samples.values()))))
+    batch = {name: np.asarray(array[:count]) for name, array in samples.items()}
+    expected = call_keras(model, sig, batch)
+    rows = []
+    for i in range(count):
+        one = {name: array[i : i + 1].astype(_dtype(sig, name)) for name, array in batch.items()}
+        rows.append(runner(**one))
+    got = {name: np.concatenate([row[name] for row in rows]) for name in sig.output_names}
+    report.samples = count
+    report.max_abs_diff = max_abs_diff(expected, got)
+    report.max_rel_diff = max_relative_diff(expected, got)
+    report.agreement = _agreement(expected, got)
+    if targets is not None:
+        first = sig.output_names[0]
+        report.keras_accuracy = _accuracy(expected[first], targets, count)
+        report.accuracy = _accuracy(got[first], targets, count)
+    if report.max_rel_diff > report.tolerance:
+        raise ExportError(
+            f"the TFLite model ({report.quantize or 'float32'}) differs from Keras by "
+            f"{report.max_rel_diff:.3g} relative to the output scale, more than the tolerance "
+            f"{report.tolerance:g}; it was not written (raise `tolerance` to accept it)"
+        )
+
+
+def _signature_runner(content: bytes, needs_flex: bool):
+    from ai_edge_litert.interpreter import Interpreter
+
+    runner = Interpreter(model_content=content).get_signature_runner(SIGNATURE_KEY)
+    if needs_flex:
+        # Flex kernels are bound when tensors are allocated; neither the LiteRT
+        # wheel nor TensorFlow's Python interpreter links them, so say so
+        # instead of failing an export the user explicitly allowed.
+        runner._interpreter_wrapper.AllocateTensors(runner._subgraph_index)
+    return runner
+
+
+def _dtype(sig: ModelSignature, name: str) -> str:
+    return next(info.dtype for info in sig.inputs if info.name == name)
+
+
+def _agreement(expected: dict, got: dict) -> float | None:
+    shares = [
+        float(np.mean(np.argmax(ref, -1) == np.argmax(got[name].reshape(ref.shape), -1)))
+        for name, ref in expected.items()
+        if ref.ndim >= 2 and ref.shape[-1] > 1
+    ]
+    return min(shares) if shares else None
+
+
+def _accuracy(predictions: np.ndarray, targets: Any, count: int) -> float | None:
+    if isinstance(targets, dict):
+        targets = next(iter(targets.values()))
+    targets = np.asarray(targets)[:count]
+    if predictions.ndim < 2 or len(targets) != len(predictions):
+        return None
+    if predictions.shape[-1] > 1:
+        predicted = np.argmax(predictions, -1)
+        truth = np.argmax(targets, -1) if targets.shape == predictions.shape else targets
+    else:  # one sigmoid unit: a binary classifier
+        predicted = (predictions[..., 0] > 0.5).astype(int)
+        truth = targets.reshape(predicted.shape)
+    if truth.shape != predicted.shape or not np.issubdtype(truth.dtype, np.number):
+        return None
+    return float(np.mean(predicted == truth))
+
+
+def _as_named(data, sig: ModelSignature, what: str) -> dict[str, np.ndarray] | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        if len(sig.inputs) != 1:
+            raise ExportError(f"`{what}` must map each of the inputs {sig.input_names} to an array")
+        data = {sig.input_names[0]: data}
+    missing = [n for n in sig.input_names if n not in data]
+    if missing:
+        raise ExportError(f"`{what}` lacks the input(s) {missing}")
+    return {n: np.asarray(data[n]) for n in sig.input_names}
+
+
+@contextlib.contextmanager
+def _silenced_stderr():
+    # The MLIR converter writes pages of diagnostics straight to fd 2; they
+    # are repeated in the exception we turn into a one-line error.
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

@@ -1,0 +1,226 @@
+"""Building: a validated :class:`Spec` → a Keras functional model.
+
+Each entry's input shapes are checked by its layer type before Keras sees them,
+so a mismatch is reported at the entry's line and names both layers. Any other
+error Keras raises while wiring a layer is reported at that layer's line too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.errors import Location, Problem, SpecError
+from compiler.spec.schema import Spec
+
+_REF = re.compile(r"^(?P<base>.+?)(\[(?P<index>\d+)\])?$")
+
+
+@dataclass
+class SummaryRow:
+    name: str
+    type: str
+    output_shape: str
+    params: int
+
+
+@dataclass
+class BuildResult:
+    """The built model and what `nncompile build` prints about it."""
+
+    model: Any
+    rows: list[SummaryRow] = field(default_factory=list)
+
+    @property
+    def total_params(self) -> int:
+        return int(self.model.count_params())
+
+    @property
+    def trainable_params(self) -> int:
+        return int(sum(_size(w) for w in self.model.trainable_weights))
+
+
+def _size(weight) -> int:
+    n = 1
+    for d in weight.shape:
+        n *= int(d)
+    return n
+
+
+def _shape_text(tensor: Any) -> str:
+    if isinstance(tensor, (list, tuple)):
+        return ", ".join(_shape_text(t) for t in tensor)
+    return "(" + ", ".join("None" if d is None else str(d) for d in tensor.shape) + ")"
+
+
+def _clean_keras_message(err: Exception) -> str:
+    text = str(err).strip()
+    text = re.sub(r"\s*Arguments received by .*", "", text, flags=re.S)
+    text = re.sub(r"Exception encountered when calling .*?\n", "", text)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    short = " ".join(lines[:3])
+    return short[:400] + ("…" if len(short) > 400 else "")
+
+
+class _Builder:
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.tensors: dict[str, Any] = {}
+        self.layers: dict[str, list[Any]] = {}
+        self.layer_specs: dict[str, Any] = {}
+        self.rows: list[SummaryRow] = []
+
+    def fail(self, entry, message: str, *sub) -> SpecError:
+        mark, display = entry.where(*sub)
+        loc = mark.location(display) if mark else Location(path=display)
+        return SpecError(Problem(message, loc))
+
+    def tensor(self, ref: str, entry) -> Any:
+        match = _REF.match(ref)
+        base, index = match.group("base"), match.group("index")
+        if base not in self.tensors:
+            raise self.fail(entry, f"unknown layer '{ref}'", "inputs")
+        value = self.tensors[base]
+        if index is None:
+            if isinstance(value, (list, tuple)):
+                return value[0]
+            return value
+        if not isinstance(value, (list, tuple)) or int(index) >= len(value):
+            count = len(value) if isinstance(value, (list, tuple)) else 1
+            raise self.fail(entry, f"'{base}' has {count} output(s); '{ref}' does not exist "
+                            "(set return_state/return_attention_scores for more)", "inputs")
+        return value[int(index)]
+
+    def build(self):
+        import keras
+
+        inputs = {name: keras.Input(shape=tuple(spec.shape), dtype=spec.dtype, name=name)
+                  for name, spec in self.spec.inputs.items()}
+        self.tensors.update(inputs)
+        for entry, layer_spec in self.spec.entries:
+            tensors = [self.tensor(ref, entry) for ref in entry.inputs]
+            if entry.type == "apply":
+                out = self.apply_shared(entry, layer_spec, tensors)
+                params = 0
+            else:
+                out, params = self.add(entry, layer_spec, tensors)
+            self.tensors[entry.name] = out
+            self.rows.append(SummaryRow(entry.name, entry.type, _shape_text(out), params))
+        outputs = [self.output(ref) for ref in self.spec.outputs]
+        in_list = list(inputs.values())
+        try:
+            model = keras.Model(inputs=in_list[0] if len(in_list) == 1 else in_list,
+                                outputs=outputs[0] if len(outputs) == 1 else outputs,
+                                name=self.spec.name)
+        except ValueError as err:
+            raise SpecError(Problem(f"cannot connect the graph: {_clean_keras_message(err)}",
+                                    self.spec.locate("outputs"))) from None
+        return model
+
+    def output(self, ref: str):
+        match = _REF.match(ref)
+        value = self.tensors[match.group("base")]
+        if match.group("index") is not None:
+            return value[int(match.group("index"))]
+        return value[0] if isinstance(value, (list, tuple)) else value
+
+    def add(self, entry, layer_spec, tensors):
+        shapes = [tuple(t.shape) for t in tensors]
+        problem = layer_spec.check_shapes(shapes, [_source_name(r) for r in entry.inputs])
+        if problem:
+            raise self.fail(entry, problem)
+        built = layer_spec.build()
+        layers = [layer for layer in (built if isinstance(built, list) else [built]) if layer]
+        try:
+            out = layer_spec.call(layers, tensors)
+        except (ValueError, TypeError, IndexError) as err:
+            raise self.fail(entry, f"{entry.type} cannot take its input "
+                            f"{', '.join(_shape_text(t) + ' from ' + repr(r) for t, r in zip(tensors, entry.inputs))}: "
+                            f"{_clean_keras_message(err)}") from None
+        self.layers[entry.name] = layers
+        self.layer_specs[entry.name] = layer_spec
+        return out, sum(int(layer.count_params()) for layer in layers)
+
+    def apply_shared(self, entry, layer_spec, tensors):
+        target = layer_spec.layer
+        if target in self.spec.instances:
+            return self.apply_instance(entry, self.spec.instances[target], tensors)
+        if target not in self.layers:
+            raise self.fail(entry, f"'{target}' has no weights to share here", "layer")
+        try:
+            return self.layer_specs[target].call(self.layers[target], tensors)
+        except (ValueError, TypeError) as err:
+            raise self.fail(entry, f"cannot apply '{target}' to this input: "
+                            f"{_clean_keras_message(err)}") from None
+
+    def apply_instance(self, entry, instance, tensors):
+        if len(tensors) != len(instance.inputs):
+            raise self.fail(entry, f"block instance '{instance.name}' takes "
+                            f"{len(instance.inputs)} input(s), got {len(tensors)}", "inputs")
+        local = dict(zip(instance.inputs, tensors))
+        members = {e.name: (e, s) for e, s in self.spec.entries if e.name in instance.entries}
+        for name in instance.entries:
+            inner, inner_spec = members[name]
+            args = [local[r] if r in local else self.tensor(r, inner) for r in inner.inputs]
+            if inner.type == "apply":
+                local[name] = self.apply_shared(inner, inner_spec, args)
+            else:
+                try:
+                    local[name] = inner_spec.call(self.layers[name], args)
+                except (ValueError, TypeError) as err:
+                    raise self.fail(entry, f"cannot apply '{instance.name}' to this input: "
+                                    f"{_clean_keras_message(err)}") from None
+        return local[instance.output]
+
+
+def _source_name(ref: str) -> str:
+    return ref
+
+
+def build(spec: Spec, *, check_expect: bool = True) -> BuildResult:
+    """Build the Keras model of ``spec`` and check its ``expect:`` assertions."""
+    builder = _Builder(spec)
+    model = builder.build()
+    result = BuildResult(model, builder.rows)
+    if check_expect:
+        check_expectations(spec, result)
+    return result
+
+
+def build_model(spec: Spec, *, check_expect: bool = True):
+    """The Keras functional model of ``spec`` (inputs and outputs named as in the spec)."""
+    return build(spec, check_expect=check_expect).model
+
+
+def check_expectations(spec: Spec, result: BuildResult) -> None:
+    expect = spec.expect
+    if expect is None:
+        return
+    problems = []
+    if expect.params is not None and expect.params != result.total_params:
+        diff = result.total_params - expect.params
+        problems.append(Problem(
+            f"the model has {result.total_params:,} parameters; the spec expects "
+            f"{expect.params:,} (difference {diff:+,})", spec.locate("expect", "params")))
+    if expect.trainable_params is not None and expect.trainable_params != result.trainable_params:
+        problems.append(Problem(
+            f"the model has {result.trainable_params:,} trainable parameters; the spec expects "
+            f"{expect.trainable_params:,}", spec.locate("expect", "trainable_params")))
+    if expect.output_shapes:
+        model = result.model
+        outputs = model.outputs
+        by_name = dict(zip(spec.outputs, outputs))
+        for name, shape in expect.output_shapes.items():
+            if name not in by_name:
+                problems.append(Problem(
+                    f"'{name}' is not an output (outputs: {', '.join(spec.outputs)})",
+                    spec.locate("expect", "output_shapes", name)))
+                continue
+            actual = [None if d is None else int(d) for d in by_name[name].shape]
+            if actual != list(shape):
+                problems.append(Problem(
+                    f"output '{name}' has shape {actual}, the spec expects {list(shape)}",
+                    spec.locate("expect", "output_shapes", name)))
+    if problems:
+        raise SpecError(problems)

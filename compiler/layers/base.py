@@ -1,0 +1,109 @@
+"""The layer registry and the base class every layer type derives from.
+
+A layer type is one class: its pydantic fields are the spec's parameters (so
+validation and the JSON Schema come from it), and its ``build`` method makes
+the Keras layer. ``build`` imports Keras inside, so validating a spec never
+imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from compiler.layers.params import (
+    Initializer,
+    Regularizer,
+    initializer_to_keras,
+    regularizer_to_keras,
+)
+from compiler.spec.base import StrictModel
+
+REGISTRY: dict[str, type[LayerSpec]] = {}
+
+
+def register(name: str):
+    """Class decorator: make ``cls`` the layer type ``name`` in specs."""
+
+    def decorate(cls: type[LayerSpec]) -> type[LayerSpec]:
+        if name in REGISTRY:
+            raise RuntimeError(f"layer type '{name}' registered twice")
+        cls.type_name = name
+        REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+class LayerSpec(StrictModel):
+    """Parameters every layer entry accepts."""
+
+    type_name: ClassVar[str] = ""
+    shorthand: ClassVar[str | None] = None  # `- dropout: 0.3` sets this field
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+    family: ClassVar[str] = "core"
+
+    name: str | None = None
+    """Layer name; other layers refer to it in `inputs:` and `outputs:`."""
+    inputs: list[str] = Field(default_factory=list)
+    """Names of the layers (or spec inputs) this layer takes; default: the layer above."""
+    trainable: bool = True
+    """False freezes the layer's weights (transfer learning)."""
+
+    def build(self) -> Any:
+        """Return the Keras layer (or a list of layers applied in order)."""
+        raise NotImplementedError
+
+    def check_shapes(self, shapes: list[tuple], sources: list[str]) -> str | None:
+        """Explain why these input shapes cannot work, before Keras sees them."""
+        return None
+
+    def call(self, layers: list[Any], tensors: list[Any]) -> Any:
+        """Apply the built layer(s) to the input tensors."""
+        x = tensors if len(tensors) > 1 else tensors[0]
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    def keras_name(self, suffix: str = "") -> str:
+        return f"{self.name}{suffix}"
+
+    def common(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable}
+
+
+class WeightedSpec(LayerSpec):
+    """A layer with a kernel and a bias: initialisers and regularisers attach here."""
+
+    kernel_initializer: Initializer | None = None
+    """Initial kernel weights, e.g. he_normal, glorot_uniform (= xavier), {random_normal: {stddev: 0.01}}."""
+    bias_initializer: Initializer | None = None
+    """Initial biases (default zeros)."""
+    kernel_regularizer: Regularizer | None = None
+    """Weight penalty on the kernel, e.g. {l2: 1e-4}."""
+    bias_regularizer: Regularizer | None = None
+    """Weight penalty on the bias."""
+    activity_regularizer: Regularizer | None = None
+    """Penalty on the layer's output."""
+
+    def weight_kwargs(self, prefix: str = "kernel") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.kernel_initializer is not None:
+            out[f"{prefix}_initializer"] = initializer_to_keras(self.kernel_initializer)
+        if self.bias_initializer is not None:
+            out["bias_initializer"] = initializer_to_keras(self.bias_initializer)
+        if self.kernel_regularizer is not None:
+            out[f"{prefix}_regularizer"] = regularizer_to_keras(self.kernel_regularizer)
+        if self.bias_regularizer is not None:
+            out["bias_regularizer"] = regularizer_to_keras(self.bias_regularizer)
+        if self.activity_regularizer is not None:
+            out["activity_regularizer"] = regularizer_to_keras(self.activity_regularizer)
+        return out
+
+
+def rank_message(kind: str, expected: str, shape: tuple, source: str, hint: str = "") -> str:
+    shown = "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+    return (f"{kind} expects {expected}, got shape {shown} from '{source}'"
+            + (f"; {hint}" if hint else ""))

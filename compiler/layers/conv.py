@@ -1,0 +1,384 @@
+"""Convolutional layers: convolutions, pooling, padding, cropping, upsampling.
+
+`padding` takes `valid`, `same`, or an integer width as in the seeds (p zeros on
+each side); an integer becomes a zero-padding layer followed by a `valid`
+convolution, which is what the formula (n + 2p − k)/s + 1 describes.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Annotated, Literal
+
+from pydantic import AliasChoices, Field
+
+from compiler.layers.base import LayerSpec, WeightedSpec, rank_message, register
+from compiler.layers.params import (
+    ActivationName,
+    Initializer,
+    IntOrPair,
+    Padding,
+    PositiveInt,
+    Regularizer,
+    activation_to_keras,
+    initializer_to_keras,
+    regularizer_to_keras,
+)
+
+_RANK_HINT = {1: "(steps, channels)", 2: "(height, width, channels)"}
+
+
+def _rank_check(kind: str, dims: int, shapes, sources) -> str | None:
+    if len(shapes[0]) != dims + 2:
+        hint = ("add `- reshape: [...]` to give the data channels" if len(shapes[0]) == dims + 1
+                else "add a reshape, or use a layer for this rank")
+        return rank_message(kind, f"{dims + 1}-D examples {_RANK_HINT[dims]}", shapes[0],
+                            sources[0], hint)
+    return None
+
+
+def _tuple(value, dims: int):
+    return (value,) * dims if isinstance(value, int) else tuple(value)
+
+
+def _padding_layers(padding, dims: int, name: str):
+    """Keras padding mode, and a zero-padding layer for an integer width."""
+    if isinstance(padding, str):
+        return padding, None
+    import keras
+
+    cls = keras.layers.ZeroPadding1D if dims == 1 else keras.layers.ZeroPadding2D
+    return "valid", cls(padding, name=f"{name}_pad")
+
+
+def _too_small(shapes, sources, kernel, strides, padding, dims, kind, dilation=1) -> str | None:
+    if padding == "same":
+        return None
+    pad = _tuple(padding, dims) if not isinstance(padding, str) else (0,) * dims
+    k = _tuple(kernel, dims)
+    dil = _tuple(dilation, dims)
+    for axis in range(dims):
+        size = shapes[0][1 + axis]
+        if size is None:
+            continue
+        span = (k[axis] - 1) * dil[axis] + 1
+        if size + 2 * pad[axis] < span:
+            return (f"{kind}: window {k[axis]} is larger than the input ({size}"
+                    f"{f' + 2·{pad[axis]} padding' if pad[axis] else ''}) along axis {axis + 1} "
+                    f"of shape {tuple(shapes[0][1:])} from '{sources[0]}'; use padding: same "
+                    "or a smaller kernel")
+    return None
+
+
+class _Conv(WeightedSpec):
+    dims: ClassVar = 2
+    filters: PositiveInt
+    """Number of filters (output channels)."""
+    kernel: IntOrPair = Field(validation_alias=AliasChoices("kernel", "kernel_size"))
+    """Filter size, e.g. 3 or [3, 5]."""
+    strides: IntOrPair = Field(1, validation_alias=AliasChoices("strides", "stride"))
+    """Step of the filter."""
+    padding: Padding = "valid"
+    """valid (no padding), same (keep the size at stride 1), or a width p of zeros per side."""
+    dilation: IntOrPair = Field(1, validation_alias=AliasChoices("dilation", "dilation_rate"))
+    """Spacing between filter taps (atrous convolution)."""
+    groups: PositiveInt = 1
+    """Split channels into groups convolved separately."""
+    activation: ActivationName | None = None
+    use_bias: bool = True
+
+    def check_shapes(self, shapes, sources):
+        return (_rank_check(self.type_name, self.dims, shapes, sources)
+                or _too_small(shapes, sources, self.kernel, self.strides, self.padding, self.dims,
+                              self.type_name, self.dilation))
+
+    def build(self):
+        import keras
+
+        cls = keras.layers.Conv1D if self.dims == 1 else keras.layers.Conv2D
+        mode, pad = _padding_layers(self.padding, self.dims, self.name)
+        conv = cls(self.filters, self.kernel, strides=self.strides, padding=mode,
+                   dilation_rate=self.dilation, groups=self.groups,
+                   activation=activation_to_keras(self.activation), use_bias=self.use_bias,
+                   **self.weight_kwargs(), **self.common())
+        return [pad, conv] if pad else conv
+
+
+@register("conv2d")
+class Conv2D(_Conv):
+    """2-D convolution over images (height, width, channels)."""
+
+
+@register("conv1d")
+class Conv1D(_Conv):
+    """1-D convolution over sequences (steps, channels)."""
+
+    dims: ClassVar = 1
+    padding: Padding | Literal["causal"] = "valid"
+    """valid, same, causal (no look-ahead), or a width p of zeros per side."""
+
+
+@register("conv2d_transpose")
+class Conv2DTranspose(WeightedSpec):
+    """Transposed 2-D convolution (learned upsampling)."""
+
+    filters: PositiveInt
+    kernel: IntOrPair = Field(validation_alias=AliasChoices("kernel", "kernel_size"))
+    strides: IntOrPair = Field(1, validation_alias=AliasChoices("strides", "stride"))
+    padding: Literal["valid", "same"] = "valid"
+    activation: ActivationName | None = None
+    use_bias: bool = True
+
+    def check_shapes(self, shapes, sources):
+        return _rank_check(self.type_name, 2, shapes, sources)
+
+    def build(self):
+        import keras
+
+        return keras.layers.Conv2DTranspose(
+            self.filters, self.kernel, strides=self.strides, padding=self.padding,
+            activation=activation_to_keras(self.activation), use_bias=self.use_bias,
+            **self.weight_kwargs(), **self.common())
+
+
+@register("depthwise_conv2d")
+class DepthwiseConv2D(WeightedSpec):
+    """One filter per input channel (times depth_multiplier), no mixing of channels."""
+
+    kernel: IntOrPair = Field(validation_alias=AliasChoices("kernel", "kernel_size"))
+    strides: IntOrPair = Field(1, validation_alias=AliasChoices("strides", "stride"))
+    padding: Padding = "valid"
+    depth_multiplier: PositiveInt = 1
+    activation: ActivationName | None = None
+    use_bias: bool = True
+
+    def check_shapes(self, shapes, sources):
+        return (_rank_check(self.type_name, 2, shapes, sources)
+                or _too_small(shapes, sources, self.kernel, self.strides, self.padding, 2,
+                              self.type_name))
+
+    def build(self):
+        import keras
+
+        mode, pad = _padding_layers(self.padding, 2, self.name)
+        conv = keras.layers.DepthwiseConv2D(
+            self.kernel, strides=self.strides, padding=mode,
+            depth_multiplier=self.depth_multiplier,
+            activation=activation_to_keras(self.activation), use_bias=self.use_bias,
+            **self.weight_kwargs("depthwise"), **self.common())
+        return [pad, conv] if pad else conv
+
+
+class _Separable(LayerSpec):
+    dims: ClassVar = 2
+    filters: PositiveInt
+    kernel: IntOrPair = Field(validation_alias=AliasChoices("kernel", "kernel_size"))
+    strides: IntOrPair = Field(1, validation_alias=AliasChoices("strides", "stride"))
+    padding: Padding = "valid"
+    depth_multiplier: PositiveInt = 1
+    activation: ActivationName | None = None
+    use_bias: bool = True
+    depthwise_initializer: Initializer | None = None
+    pointwise_initializer: Initializer | None = None
+    depthwise_regularizer: Regularizer | None = None
+    pointwise_regularizer: Regularizer | None = None
+
+    def check_shapes(self, shapes, sources):
+        return (_rank_check(self.type_name, self.dims, shapes, sources)
+                or _too_small(shapes, sources, self.kernel, self.strides, self.padding, self.dims,
+                              self.type_name))
+
+    def build(self):
+        import keras
+
+        cls = keras.layers.SeparableConv1D if self.dims == 1 else keras.layers.SeparableConv2D
+        kwargs = {}
+        for part in ("depthwise", "pointwise"):
+            init = getattr(self, f"{part}_initializer")
+            reg = getattr(self, f"{part}_regularizer")
+            if init is not None:
+                kwargs[f"{part}_initializer"] = initializer_to_keras(init)
+            if reg is not None:
+                kwargs[f"{part}_regularizer"] = regularizer_to_keras(reg)
+        mode, pad = _padding_layers(self.padding, self.dims, self.name)
+        conv = cls(self.filters, self.kernel, strides=self.strides, padding=mode,
+                   depth_multiplier=self.depth_multiplier,
+                   activation=activation_to_keras(self.activation), use_bias=self.use_bias,
+                   **kwargs, **self.common())
+        return [pad, conv] if pad else conv
+
+
+@register("separable_conv2d")
+class SeparableConv2D(_Separable):
+    """Depthwise convolution followed by a 1×1 pointwise convolution."""
+
+
+@register("separable_conv1d")
+class SeparableConv1D(_Separable):
+    """Depthwise-separable convolution over sequences."""
+
+    dims: ClassVar = 1
+
+
+class _Pool(LayerSpec):
+    dims: ClassVar = 2
+    kind: ClassVar = "max"
+    pool: IntOrPair = Field(2, validation_alias=AliasChoices("pool", "pool_size"))
+    """Window size."""
+    strides: IntOrPair | None = Field(None, validation_alias=AliasChoices("strides", "stride"))
+    """Step of the window (default: the window size)."""
+    padding: Literal["valid", "same"] = "valid"
+
+    def check_shapes(self, shapes, sources):
+        return (_rank_check(self.type_name, self.dims, shapes, sources)
+                or _too_small(shapes, sources, self.pool, self.strides, self.padding, self.dims,
+                              self.type_name))
+
+    def build(self):
+        import keras
+
+        cls = {(1, "max"): keras.layers.MaxPooling1D, (2, "max"): keras.layers.MaxPooling2D,
+               (1, "avg"): keras.layers.AveragePooling1D,
+               (2, "avg"): keras.layers.AveragePooling2D}[(self.dims, self.kind)]
+        return cls(self.pool, strides=self.strides, padding=self.padding, **self.common())
+
+
+@register("max_pool2d")
+class MaxPool2D(_Pool):
+    """Maximum over each window of an image."""
+
+
+@register("avg_pool2d")
+class AvgPool2D(_Pool):
+    """Average over each window of an image."""
+
+    kind: ClassVar = "avg"
+
+
+@register("max_pool1d")
+class MaxPool1D(_Pool):
+    """Maximum over each window of a sequence."""
+
+    dims: ClassVar = 1
+
+
+@register("avg_pool1d")
+class AvgPool1D(_Pool):
+    """Average over each window of a sequence."""
+
+    dims: ClassVar = 1
+    kind: ClassVar = "avg"
+
+
+class _GlobalPool(LayerSpec):
+    dims: ClassVar = 2
+    kind: ClassVar = "avg"
+    keepdims: bool = False
+
+    def check_shapes(self, shapes, sources):
+        return _rank_check(self.type_name, self.dims, shapes, sources)
+
+    def build(self):
+        import keras
+
+        cls = {(1, "max"): keras.layers.GlobalMaxPooling1D,
+               (2, "max"): keras.layers.GlobalMaxPooling2D,
+               (1, "avg"): keras.layers.GlobalAveragePooling1D,
+               (2, "avg"): keras.layers.GlobalAveragePooling2D}[(self.dims, self.kind)]
+        return cls(keepdims=self.keepdims, **self.common())
+
+
+@register("global_avg_pool2d")
+class GlobalAvgPool2D(_GlobalPool):
+    """Average of each feature map → one value per channel."""
+
+
+@register("global_max_pool2d")
+class GlobalMaxPool2D(_GlobalPool):
+    """Maximum of each feature map."""
+
+    kind: ClassVar = "max"
+
+
+@register("global_avg_pool1d")
+class GlobalAvgPool1D(_GlobalPool):
+    """Average over the steps of a sequence."""
+
+    dims: ClassVar = 1
+
+
+@register("global_max_pool1d")
+class GlobalMaxPool1D(_GlobalPool):
+    """Maximum over the steps of a sequence."""
+
+    dims: ClassVar = 1
+    kind: ClassVar = "max"
+
+
+@register("zero_padding2d")
+class ZeroPadding2D(LayerSpec):
+    """Add rows and columns of zeros around an image."""
+
+    shorthand = "padding"
+    padding: Annotated[int, Field(ge=0)] | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]] = 1
+
+    def check_shapes(self, shapes, sources):
+        return _rank_check(self.type_name, 2, shapes, sources)
+
+    def build(self):
+        import keras
+
+        return keras.layers.ZeroPadding2D(self.padding, **self.common())
+
+
+@register("zero_padding1d")
+class ZeroPadding1D(LayerSpec):
+    """Add zero steps at both ends of a sequence."""
+
+    shorthand = "padding"
+    padding: Annotated[int, Field(ge=0)] | tuple[int, int] = 1
+
+    def build(self):
+        import keras
+
+        return keras.layers.ZeroPadding1D(self.padding, **self.common())
+
+
+@register("cropping2d")
+class Cropping2D(LayerSpec):
+    """Remove rows and columns at the borders of an image."""
+
+    shorthand = "cropping"
+    cropping: Annotated[int, Field(ge=0)] | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]
+
+    def build(self):
+        import keras
+
+        return keras.layers.Cropping2D(self.cropping, **self.common())
+
+
+@register("upsampling2d")
+class UpSampling2D(LayerSpec):
+    """Repeat rows and columns (nearest) or interpolate (bilinear)."""
+
+    shorthand = "size"
+    size: IntOrPair = 2
+    interpolation: Literal["nearest", "bilinear"] = "nearest"
+
+    def build(self):
+        import keras
+
+        return keras.layers.UpSampling2D(self.size, interpolation=self.interpolation,
+                                         **self.common())
+
+
+@register("upsampling1d")
+class UpSampling1D(LayerSpec):
+    """Repeat each step `size` times."""
+
+    shorthand = "size"
+    size: PositiveInt = 2
+
+    def build(self):
+        import keras
+
+        return keras.layers.UpSampling1D(self.size, **self.common())

@@ -1,0 +1,384 @@
+"""Feed-forward layers: dense, activations, maxout, dropout, normalisation, shapes, embedding."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from compiler.layers.base import LayerSpec, WeightedSpec, rank_message, register
+from compiler.layers.params import (
+    ActivationName,
+    Initializer,
+    PositiveInt,
+    Rate,
+    Regularizer,
+    activation_to_keras,
+    initializer_to_keras,
+    regularizer_to_keras,
+)
+
+
+@register("dense")
+class Dense(WeightedSpec):
+    """Fully connected layer: y = g(W x + b)."""
+
+    shorthand = "units"
+    units: PositiveInt
+    """Number of units (neurons)."""
+    activation: ActivationName | None = None
+    """Activation g; default linear."""
+    use_bias: bool = True
+    """Add the bias b."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.Dense(self.units, activation=activation_to_keras(self.activation),
+                                  use_bias=self.use_bias, **self.weight_kwargs(), **self.common())
+
+
+@register("activation")
+class Activation(LayerSpec):
+    """An activation function as its own layer, e.g. `- activation: relu`."""
+
+    shorthand = "activation"
+    activation: ActivationName
+    """Function name: relu, sigmoid (= logistic), tanh, softmax, step (= threshold), ..."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.Activation(activation_to_keras(self.activation), **self.common())
+
+
+@register("leaky_relu")
+class LeakyReLU(LayerSpec):
+    """max(x, slope·x)."""
+
+    negative_slope: Annotated[float, Field(ge=0)] = 0.3
+    """Slope for negative inputs."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.LeakyReLU(negative_slope=self.negative_slope, **self.common())
+
+
+@register("prelu")
+class PReLU(LayerSpec):
+    """Leaky ReLU whose slope is learned per unit."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.PReLU(**self.common())
+
+
+@register("elu")
+class ELU(LayerSpec):
+    """Exponential linear unit with scale alpha."""
+
+    alpha: Annotated[float, Field(gt=0)] = 1.0
+    """Scale of the negative part."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.ELU(alpha=self.alpha, **self.common())
+
+
+@register("softmax")
+class Softmax(LayerSpec):
+    """Softmax over an axis."""
+
+    axis: int = -1
+    """Axis to normalise over."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.Softmax(axis=self.axis, **self.common())
+
+
+@register("maxout")
+class Maxout(WeightedSpec):
+    """Maxout unit: the maximum of `pieces` affine functions of the input, per unit."""
+
+    units: PositiveInt
+    """Number of output units."""
+    pieces: Annotated[int, Field(ge=2)] = 2
+    """Affine pieces per unit."""
+
+    def build(self):
+        from custom_layers.maxout import Maxout as MaxoutLayer
+
+        return MaxoutLayer(self.units, self.pieces, **self.weight_kwargs(), **self.common())
+
+
+@register("dropout")
+class Dropout(LayerSpec):
+    """Randomly zero a fraction `rate` of inputs during training (inverted dropout)."""
+
+    shorthand = "rate"
+    rate: Rate
+    """Fraction of units dropped, in [0, 1)."""
+    seed: int | None = None
+    """Seed of the dropout mask."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.Dropout(self.rate, seed=self.seed, **self.common())
+
+
+@register("spatial_dropout1d")
+class SpatialDropout1D(LayerSpec):
+    """Drop whole feature maps of a sequence."""
+
+    shorthand = "rate"
+    rate: Rate
+
+    def build(self):
+        import keras
+
+        return keras.layers.SpatialDropout1D(self.rate, **self.common())
+
+
+@register("spatial_dropout2d")
+class SpatialDropout2D(LayerSpec):
+    """Drop whole feature maps of an image."""
+
+    shorthand = "rate"
+    rate: Rate
+
+    def build(self):
+        import keras
+
+        return keras.layers.SpatialDropout2D(self.rate, **self.common())
+
+
+@register("gaussian_noise")
+class GaussianNoise(LayerSpec):
+    """Add zero-mean Gaussian noise during training."""
+
+    shorthand = "stddev"
+    stddev: Annotated[float, Field(ge=0)]
+
+    def build(self):
+        import keras
+
+        return keras.layers.GaussianNoise(self.stddev, **self.common())
+
+
+@register("gaussian_dropout")
+class GaussianDropout(LayerSpec):
+    """Multiply by 1-centred Gaussian noise during training."""
+
+    shorthand = "rate"
+    rate: Rate
+
+    def build(self):
+        import keras
+
+        return keras.layers.GaussianDropout(self.rate, **self.common())
+
+
+@register("batch_norm")
+class BatchNorm(LayerSpec):
+    """Batch normalisation: standardise over the batch, then scale (γ) and shift (β)."""
+
+    axis: int = -1
+    """Feature axis."""
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.99
+    """Momentum of the moving mean and variance."""
+    epsilon: Annotated[float, Field(gt=0)] = 1e-3
+    """Added to the variance to avoid dividing by zero."""
+    center: bool = True
+    """Learn β."""
+    scale: bool = True
+    """Learn γ."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.BatchNormalization(axis=self.axis, momentum=self.momentum,
+                                               epsilon=self.epsilon, center=self.center,
+                                               scale=self.scale, **self.common())
+
+
+@register("layer_norm")
+class LayerNorm(LayerSpec):
+    """Layer normalisation: standardise over the features of each example."""
+
+    axis: int = -1
+    epsilon: Annotated[float, Field(gt=0)] = 1e-3
+
+    def build(self):
+        import keras
+
+        return keras.layers.LayerNormalization(axis=self.axis, epsilon=self.epsilon,
+                                               **self.common())
+
+
+@register("normalization")
+class Normalization(LayerSpec):
+    """Feature standardisation (x − mean) / std, adapted on the training split."""
+
+    axis: int | None = -1
+    """Axis with one mean/variance per entry (None: one for everything)."""
+    mean: float | list[float] | None = None
+    """Fixed mean (otherwise learned from the training data)."""
+    variance: Annotated[float, Field(gt=0)] | list[float] | None = None
+    """Fixed variance (with `mean`)."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.Normalization(axis=self.axis, mean=self.mean, variance=self.variance,
+                                          **self.common())
+
+
+@register("rescaling")
+class Rescaling(LayerSpec):
+    """x · scale + offset, e.g. scale 1/255 for pixel values."""
+
+    scale: float
+    offset: float = 0.0
+
+    def build(self):
+        import keras
+
+        return keras.layers.Rescaling(self.scale, self.offset, **self.common())
+
+
+@register("flatten")
+class Flatten(LayerSpec):
+    """Flatten each example to a vector."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.Flatten(**self.common())
+
+
+@register("reshape")
+class Reshape(LayerSpec):
+    """Reshape each example (one dimension may be -1)."""
+
+    shorthand = "shape"
+    shape: list[Annotated[int, Field(ge=-1)]]
+    """Target shape without the batch dimension."""
+
+    def check_shapes(self, shapes, sources):
+        import math
+
+        given = shapes[0][1:]
+        if any(d is None for d in given):
+            return None
+        size = math.prod(given)
+        target = [d for d in self.shape if d != -1]
+        if self.shape.count(-1) > 1:
+            return "reshape: only one dimension may be -1"
+        want = math.prod(target) if target else 1
+        if (-1 not in self.shape and want != size) or (-1 in self.shape and size % want):
+            return (f"reshape to {self.shape} needs a size compatible with {size} "
+                    f"(shape {tuple(given)} from '{sources[0]}')")
+        return None
+
+    def build(self):
+        import keras
+
+        return keras.layers.Reshape(tuple(self.shape), **self.common())
+
+
+@register("permute")
+class Permute(LayerSpec):
+    """Permute the non-batch axes (1-based, as in Keras)."""
+
+    shorthand = "dims"
+    dims: list[PositiveInt]
+
+    def build(self):
+        import keras
+
+        return keras.layers.Permute(tuple(self.dims), **self.common())
+
+
+@register("repeat_vector")
+class RepeatVector(LayerSpec):
+    """Repeat a vector n times: (batch, d) → (batch, n, d)."""
+
+    shorthand = "n"
+    n: PositiveInt
+
+    def build(self):
+        import keras
+
+        return keras.layers.RepeatVector(self.n, **self.common())
+
+
+@register("identity")
+class Identity(LayerSpec):
+    """Pass the input through unchanged (a named point in the graph)."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.Identity(**self.common())
+
+
+@register("embedding")
+class Embedding(LayerSpec):
+    """Token ids → dense vectors (a lookup table of input_dim × output_dim)."""
+
+    input_dim: PositiveInt
+    """Vocabulary size (largest id + 1)."""
+    output_dim: PositiveInt
+    """Size of each vector."""
+    mask_zero: bool = False
+    """Treat id 0 as padding and mask it for later recurrent/attention layers."""
+    embeddings_initializer: Initializer | None = None
+    embeddings_regularizer: Regularizer | None = None
+
+    def build(self):
+        import keras
+
+        kwargs = {}
+        if self.embeddings_initializer is not None:
+            kwargs["embeddings_initializer"] = initializer_to_keras(self.embeddings_initializer)
+        if self.embeddings_regularizer is not None:
+            kwargs["embeddings_regularizer"] = regularizer_to_keras(self.embeddings_regularizer)
+        return keras.layers.Embedding(self.input_dim, self.output_dim, mask_zero=self.mask_zero,
+                                      **kwargs, **self.common())
+
+
+@register("masking")
+class Masking(LayerSpec):
+    """Mask time steps whose features all equal `mask_value` (padded steps)."""
+
+    mask_value: float = 0.0
+
+    def check_shapes(self, shapes, sources):
+        if len(shapes[0]) < 3:
+            return rank_message("masking", "a sequence (batch, steps, features)", shapes[0],
+                                sources[0])
+        return None
+
+    def build(self):
+        import keras
+
+        return keras.layers.Masking(self.mask_value, **self.common())
+
+
+@register("cast")
+class Cast(LayerSpec):
+    """Change the dtype of the input (e.g. token ids read as float)."""
+
+    shorthand = "dtype"
+    dtype: Literal["float32", "float16", "int32", "int64"]
+
+    def build(self):
+        from custom_layers.cast import Cast as CastLayer
+
+        return CastLayer(self.dtype, **self.common())

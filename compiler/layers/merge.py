@@ -1,0 +1,144 @@
+"""Merge layers: several inputs in, one tensor out (skip connections, branches)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from compiler.layers.base import LayerSpec, register
+
+
+def _show(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+class _Elementwise(LayerSpec):
+    family = "merge"
+    min_inputs = 2
+    max_inputs = None
+    keras_class: ClassVar = ""
+
+    def check_shapes(self, shapes, sources):
+        first = shapes[0]
+        for shape, source in zip(shapes[1:], sources[1:]):
+            if len(shape) != len(first) or any(
+                a is not None and b is not None and a != b and a != 1 and b != 1
+                for a, b in zip(first[1:], shape[1:])
+            ):
+                return (f"{self.type_name} needs equal shapes, got {_show(first)} from "
+                        f"'{sources[0]}' and {_show(shape)} from '{source}'")
+        return None
+
+    def build(self):
+        import keras
+
+        return getattr(keras.layers, self.keras_class)(**self.common())
+
+
+@register("add")
+class Add(_Elementwise):
+    """Element-wise sum (residual/skip connections)."""
+
+    keras_class: ClassVar = "Add"
+
+
+@register("subtract")
+class Subtract(_Elementwise):
+    """First input minus the second."""
+
+    keras_class: ClassVar = "Subtract"
+    max_inputs = 2
+    min_inputs = 2
+
+
+@register("multiply")
+class Multiply(_Elementwise):
+    """Element-wise product (gating)."""
+
+    keras_class: ClassVar = "Multiply"
+
+
+@register("average")
+class Average(_Elementwise):
+    """Element-wise mean."""
+
+    keras_class: ClassVar = "Average"
+
+
+@register("maximum")
+class Maximum(_Elementwise):
+    """Element-wise maximum."""
+
+    keras_class: ClassVar = "Maximum"
+
+
+@register("minimum")
+class Minimum(_Elementwise):
+    """Element-wise minimum."""
+
+    keras_class: ClassVar = "Minimum"
+
+
+@register("concatenate")
+class Concatenate(LayerSpec):
+    """Join inputs along an axis (Inception branches, bidirectional states)."""
+
+    family = "merge"
+    min_inputs = 2
+    max_inputs = None
+    axis: int = -1
+    """Axis to join along (the others must match)."""
+
+    def check_shapes(self, shapes, sources):
+        first = shapes[0]
+        rank = len(first)
+        axis = self.axis if self.axis >= 0 else rank + self.axis
+        if not 1 <= axis < rank:
+            return f"concatenate: axis {self.axis} is out of range for shape {_show(first)}"
+        for shape, source in zip(shapes[1:], sources[1:]):
+            if len(shape) != rank or any(
+                i != axis and a is not None and b is not None and a != b
+                for i, (a, b) in enumerate(zip(first, shape)) if i > 0
+            ):
+                return (f"concatenate along axis {self.axis} needs the other dimensions equal, got "
+                        f"{_show(first)} from '{sources[0]}' and {_show(shape)} from '{source}'")
+        return None
+
+    def build(self):
+        import keras
+
+        return keras.layers.Concatenate(axis=self.axis, **self.common())
+
+
+@register("dot")
+class Dot(LayerSpec):
+    """Dot product of two inputs along the given axes (optionally cosine)."""
+
+    family = "merge"
+    min_inputs = 2
+    max_inputs = 2
+    axes: int | tuple[int, int] = -1
+    normalize: bool = False
+
+    def build(self):
+        import keras
+
+        return keras.layers.Dot(axes=self.axes, normalize=self.normalize, **self.common())
+
+
+@register("distance")
+class Distance(LayerSpec):
+    """Distance between two embeddings, (batch, 1): the head of a siamese network."""
+
+    family = "merge"
+    min_inputs = 2
+    max_inputs = 2
+    metric: Literal["euclidean", "manhattan", "cosine"] = "euclidean"
+    """euclidean (contrastive loss), manhattan (|a − b| summed) or cosine (1 − cos)."""
+
+    def check_shapes(self, shapes, sources):
+        return Add.check_shapes(self, shapes, sources)  # type: ignore[arg-type]
+
+    def build(self):
+        from custom_layers import PairwiseDistance
+
+        return PairwiseDistance(metric=self.metric, **self.common())

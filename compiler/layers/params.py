@@ -1,0 +1,130 @@
+"""Typed parameters shared by many layer types: activations, initialisers, regularisers.
+
+Each is validated here (closed sets of names, numeric ranges) and turned into a
+Keras object by a ``to_keras`` function that imports Keras only when called.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from compiler.spec.base import StrictModel
+
+# Spec names → Keras names. `logistic` and `xavier` are the seeds' words.
+ACTIVATIONS = {
+    "linear": "linear", "sigmoid": "sigmoid", "logistic": "sigmoid", "tanh": "tanh",
+    "relu": "relu", "relu6": "relu6", "leaky_relu": "leaky_relu", "elu": "elu", "selu": "selu",
+    "gelu": "gelu", "swish": "silu", "silu": "silu", "softmax": "softmax",
+    "log_softmax": "log_softmax", "softplus": "softplus", "softsign": "softsign",
+    "hard_sigmoid": "hard_sigmoid", "mish": "mish", "exponential": "exponential",
+    "step": "step", "threshold": "step",
+}
+ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
+
+INITIALIZERS = {
+    "he_normal": "he_normal", "he_uniform": "he_uniform",
+    "glorot_normal": "glorot_normal", "glorot_uniform": "glorot_uniform",
+    "xavier_normal": "glorot_normal", "xavier_uniform": "glorot_uniform", "xavier": "glorot_normal",
+    "lecun_normal": "lecun_normal", "lecun_uniform": "lecun_uniform",
+    "zeros": "zeros", "ones": "ones", "orthogonal": "orthogonal", "identity": "identity",
+    "random_normal": "random_normal", "random_uniform": "random_uniform",
+    "truncated_normal": "truncated_normal", "constant": "constant",
+    "variance_scaling": "variance_scaling",
+}
+InitializerName = Literal[tuple(INITIALIZERS)]  # type: ignore[valid-type]
+
+
+class InitializerArgs(StrictModel):
+    """Arguments of a parameterised initialiser, e.g. `{random_normal: {stddev: 0.01}}`."""
+
+    mean: float | None = None
+    stddev: Annotated[float, Field(gt=0)] | None = None
+    minval: float | None = None
+    maxval: float | None = None
+    value: float | None = None
+    gain: Annotated[float, Field(gt=0)] | None = None
+    scale: Annotated[float, Field(gt=0)] | None = None
+    mode: Literal["fan_in", "fan_out", "fan_avg"] | None = None
+    distribution: Literal["truncated_normal", "untruncated_normal", "uniform"] | None = None
+    seed: int | None = None
+
+
+Initializer = InitializerName | dict[InitializerName, InitializerArgs]
+
+
+def initializer_to_keras(value: Any):
+    if value is None:
+        return None
+    import keras
+
+    if isinstance(value, str):
+        return keras.initializers.get(INITIALIZERS[value])
+    (name, args), = value.items()
+    kwargs = {k: v for k, v in args.model_dump().items() if v is not None}
+    return keras.initializers.get({"class_name": INITIALIZERS[name], "config": kwargs})
+
+
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class L1L2(StrictModel):
+    l1: NonNegative = 0.0
+    """Weight of the sum of absolute values."""
+    l2: NonNegative = 0.0
+    """Weight of the sum of squares."""
+
+
+class RegularizerSpec(StrictModel):
+    """A weight penalty: `{l2: 1e-4}`, `{l1: 1e-5}` or `{l1_l2: {l1: ..., l2: ...}}`."""
+
+    l1: NonNegative | None = None
+    l2: NonNegative | None = None
+    l1_l2: L1L2 | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        given = [k for k in ("l1", "l2", "l1_l2") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of l1, l2, l1_l2, e.g. {l2: 1e-4}")
+        return self
+
+
+Regularizer = Literal["l1", "l2", "l1_l2"] | RegularizerSpec
+
+
+def regularizer_to_keras(value: Any):
+    if value is None:
+        return None
+    import keras
+
+    if isinstance(value, str):
+        return {"l1": keras.regularizers.L1(0.01), "l2": keras.regularizers.L2(0.01),
+                "l1_l2": keras.regularizers.L1L2(0.01, 0.01)}[value]
+    if value.l1_l2 is not None:
+        return keras.regularizers.L1L2(value.l1_l2.l1, value.l1_l2.l2)
+    l1, l2 = value.l1 or 0.0, value.l2 or 0.0
+    if l1 and l2:
+        return keras.regularizers.L1L2(l1, l2)
+    if l1:
+        return keras.regularizers.L1(l1)
+    return keras.regularizers.L2(l2)
+
+
+def activation_to_keras(name: str | None):
+    if name is None:
+        return None
+    if ACTIVATIONS[name] == "step":
+        from custom_layers.activations import step
+
+        return step
+    return ACTIVATIONS[name]
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Rate = Annotated[float, Field(ge=0, lt=1)]
+IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
+IntOrTriple = PositiveInt | tuple[PositiveInt, PositiveInt, PositiveInt]
+Padding = Literal["valid", "same"] | NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt]

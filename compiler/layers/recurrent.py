@@ -1,0 +1,274 @@
+"""Recurrent layers: simple RNN, LSTM, GRU, the minimal gated GRU, wrappers, attention.
+
+A recurrent layer's first input is the sequence; further inputs are its initial
+states (e.g. `inputs: [decoder_embedding, encoder[1], encoder[2]]` for an LSTM
+started from an encoder's h and c). With `return_state: true` the layer has
+several outputs, referred to as `name[0]` (the output), `name[1]`, ...
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from compiler.layers.base import LayerSpec, WeightedSpec, rank_message, register
+from compiler.layers.params import (
+    ActivationName,
+    Initializer,
+    PositiveInt,
+    Rate,
+    Regularizer,
+    activation_to_keras,
+    initializer_to_keras,
+    regularizer_to_keras,
+)
+
+
+class _Recurrent(WeightedSpec):
+    family = "recurrent"
+    max_inputs = None
+    keras_class: ClassVar = ""
+    shorthand = "units"
+
+    units: PositiveInt
+    """Size of the hidden state h."""
+    activation: ActivationName = "tanh"
+    """Activation of the candidate state."""
+    use_bias: bool = True
+    return_sequences: bool = False
+    """Output h_t at every step (for stacking, tagging) instead of the last one only."""
+    return_state: bool = False
+    """Also output the final state(s): refer to them as name[1], name[2]."""
+    go_backwards: bool = False
+    """Read the sequence from the end."""
+    dropout: Rate = 0.0
+    """Dropout on the inputs x_t."""
+    recurrent_dropout: Rate = 0.0
+    """Dropout on the recurrent state h_{t-1}."""
+    unroll: bool = False
+    """Unroll the loop (faster for short sequences, more memory)."""
+    recurrent_initializer: Initializer | None = None
+    recurrent_regularizer: Regularizer | None = None
+
+    def check_shapes(self, shapes, sources):
+        if len(shapes[0]) != 3:
+            hint = ("add `- reshape: [steps, features]`" if len(shapes[0]) == 2 else
+                    "use time_distributed or reshape to (steps, features)")
+            return rank_message(self.type_name, "sequences (steps, features)", shapes[0],
+                                sources[0], hint)
+        return None
+
+    def rnn_kwargs(self) -> dict[str, Any]:
+        kwargs = self.weight_kwargs()
+        if self.recurrent_initializer is not None:
+            kwargs["recurrent_initializer"] = initializer_to_keras(self.recurrent_initializer)
+        if self.recurrent_regularizer is not None:
+            kwargs["recurrent_regularizer"] = regularizer_to_keras(self.recurrent_regularizer)
+        return dict(units=self.units, activation=activation_to_keras(self.activation),
+                    use_bias=self.use_bias, return_sequences=self.return_sequences,
+                    return_state=self.return_state, go_backwards=self.go_backwards,
+                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout,
+                    unroll=self.unroll, **kwargs)
+
+    def build(self):
+        import keras
+
+        return getattr(keras.layers, self.keras_class)(**self.rnn_kwargs(), **self.common())
+
+    def call(self, layers, tensors):
+        (layer,) = layers
+        if len(tensors) > 1:
+            return layer(tensors[0], initial_state=list(tensors[1:]))
+        return layer(tensors[0])
+
+
+@register("simple_rnn")
+class SimpleRNN(_Recurrent):
+    """Elman RNN: h_t = g(W x_t + U h_{t-1} + b)."""
+
+    keras_class: ClassVar = "SimpleRNN"
+
+
+class _Gated(_Recurrent):
+    recurrent_activation: ActivationName = "sigmoid"
+    """Activation of the gates."""
+
+    def rnn_kwargs(self):
+        out = super().rnn_kwargs()
+        out["recurrent_activation"] = activation_to_keras(self.recurrent_activation)
+        return out
+
+
+@register("lstm")
+class LSTM(_Gated):
+    """Long short-term memory (states h and c)."""
+
+    keras_class: ClassVar = "LSTM"
+    unit_forget_bias: bool = True
+    """Start the forget-gate bias at 1."""
+
+    def rnn_kwargs(self):
+        return super().rnn_kwargs() | {"unit_forget_bias": self.unit_forget_bias}
+
+
+@register("gru")
+class GRU(_Gated):
+    """Gated recurrent unit (update and reset gates)."""
+
+    keras_class: ClassVar = "GRU"
+    reset_after: bool = True
+    """Apply the reset gate after the matrix product (cuDNN-compatible)."""
+
+    def rnn_kwargs(self):
+        return super().rnn_kwargs() | {"reset_after": self.reset_after}
+
+
+@register("minimal_gru")
+class MinimalGRU(_Gated):
+    """The minimal gated GRU of Burkov 6.2.2: one gate Γ mixes candidate and previous state."""
+
+    def build(self):
+        from custom_layers import MinimalGRU as MinimalGRULayer
+
+        return MinimalGRULayer(**self.rnn_kwargs(), **self.common())
+
+
+RNN_TYPES = ("simple_rnn", "lstm", "gru", "minimal_gru")
+_RNN_CLASSES = {"simple_rnn": SimpleRNN, "lstm": LSTM, "gru": GRU, "minimal_gru": MinimalGRU}
+
+
+class _WrappedRNN(dict):
+    pass
+
+
+@register("bidirectional")
+class Bidirectional(LayerSpec):
+    """Run a recurrent layer forwards and backwards and merge the two (concat by default).
+
+    Example: `- bidirectional: {layer: {lstm: {units: 64, return_sequences: true}}}`
+    """
+
+    family = "recurrent"
+    max_inputs = None
+    layer: dict[Literal[RNN_TYPES], dict] | dict  # type: ignore[valid-type]
+    """The recurrent layer to wrap: `{lstm: {units: 64}}` (simple_rnn, lstm, gru, minimal_gru)."""
+    merge_mode: Literal["concat", "sum", "mul", "ave"] | None = "concat"
+    """How forward and backward outputs combine (concat as in Burkov appendix C)."""
+
+    @model_validator(mode="after")
+    def _check_inner(self):
+        self.inner()
+        return self
+
+    def inner(self) -> _Recurrent:
+        if not isinstance(self.layer, dict) or len(self.layer) != 1:
+            raise ValueError("`layer` is one recurrent layer, e.g. {lstm: {units: 64}}")
+        (kind, params), = self.layer.items()
+        if kind not in _RNN_CLASSES:
+            from compiler.errors import did_you_mean
+
+            raise ValueError(f"bidirectional wraps {', '.join(RNN_TYPES)}; got '{kind}'"
+                             f"{did_you_mean(kind, RNN_TYPES)}")
+        if isinstance(params, (int, float)) and not isinstance(params, bool):
+            params = {"units": params}
+        return _RNN_CLASSES[kind].model_validate(params or {})
+
+    def check_shapes(self, shapes, sources):
+        return self.inner().check_shapes(shapes, sources)
+
+    def build(self):
+        import keras
+
+        inner = self.inner()
+        inner.name = f"{self.name}_forward_rnn"
+        layer = inner.build()
+        return keras.layers.Bidirectional(layer, merge_mode=self.merge_mode, **self.common())
+
+    def call(self, layers, tensors):
+        (layer,) = layers
+        if len(tensors) > 1:
+            return layer(tensors[0], initial_state=list(tensors[1:]))
+        return layer(tensors[0])
+
+
+@register("time_distributed")
+class TimeDistributed(LayerSpec):
+    """Apply a layer to every step of a sequence, e.g. `{layer: {dense: {units: 5}}}`."""
+
+    family = "recurrent"
+    layer: dict
+    """The layer applied at each step: `{dense: {units: 10, activation: softmax}}`."""
+
+    @model_validator(mode="after")
+    def _check_inner(self):
+        self.inner()
+        return self
+
+    def inner(self) -> LayerSpec:
+        from compiler.layers.base import REGISTRY
+        from compiler.errors import did_you_mean
+
+        if not isinstance(self.layer, dict) or len(self.layer) != 1:
+            raise ValueError("`layer` is one layer, e.g. {dense: {units: 10}}")
+        (kind, params), = self.layer.items()
+        if kind not in REGISTRY or REGISTRY[kind].max_inputs != 1 or kind in (
+                "time_distributed", "apply"):
+            raise ValueError(f"time_distributed cannot wrap '{kind}'{did_you_mean(kind, REGISTRY)}")
+        cls = REGISTRY[kind]
+        if params is not None and not isinstance(params, dict) and cls.shorthand:
+            params = {cls.shorthand: params}
+        return cls.model_validate(params or {})
+
+    def check_shapes(self, shapes, sources):
+        if len(shapes[0]) < 3:
+            return rank_message("time_distributed", "sequences (steps, ...)", shapes[0],
+                                sources[0])
+        return None
+
+    def build(self):
+        import keras
+
+        inner = self.inner()
+        inner.name = f"{self.name}_inner"
+        return keras.layers.TimeDistributed(inner.build(), **self.common())
+
+
+@register("additive_attention")
+class AdditiveAttention(LayerSpec):
+    """Bahdanau attention: context = Σ_j softmax_j(vᵀ tanh(W_s s + W_h h_j)) h_j.
+
+    Inputs: `[query, values]`, e.g. `[decoder, encoder]`. With
+    `return_attention_scores: true` the weights α are a second output (`name[1]`).
+    """
+
+    family = "recurrent"
+    min_inputs = 2
+    max_inputs = 2
+    units: PositiveInt
+    """Size of the alignment model's hidden layer (W_s, W_h have this many columns)."""
+    use_bias: bool = True
+    return_attention_scores: bool = False
+    """Also output the weights α (batch, [query steps,] value steps)."""
+    kernel_initializer: Initializer | None = None
+
+    def check_shapes(self, shapes, sources):
+        if len(shapes[1]) != 3:
+            return rank_message("additive_attention", "values (steps, features) as second input",
+                                shapes[1], sources[1])
+        if len(shapes[0]) not in (2, 3):
+            return rank_message("additive_attention", "a query (features) or (steps, features)",
+                                shapes[0], sources[0])
+        return None
+
+    def build(self):
+        from custom_layers import BahdanauAttention
+
+        kwargs = {}
+        if self.kernel_initializer is not None:
+            kwargs["kernel_initializer"] = initializer_to_keras(self.kernel_initializer)
+        return BahdanauAttention(self.units, use_bias=self.use_bias, **kwargs, **self.common())
+
+    def call(self, layers, tensors):
+        (layer,) = layers
+        return layer(list(tensors), return_attention_scores=self.return_attention_scores)

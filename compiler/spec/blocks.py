@@ -1,0 +1,382 @@
+"""Expanding the layer list: chains, blocks and names.
+
+The result is a flat list of layer entries in graph order where every entry
+has an explicit ``name`` and explicit ``inputs`` — the builder then needs no
+knowledge of chains or blocks. Each entry keeps the positions of the lines it
+came from, and remembers which block instance it belongs to so a whole block
+can be applied again with shared weights (``apply: {layer: tower, ...}``).
+
+A block is a small named graph with parameters::
+
+    blocks:
+      conv_bn:
+        params: {filters: null, stride: 1}      # null: must be given
+        layers:
+          - conv2d: {filters: $filters, kernel: 3, strides: $stride, padding: same}
+          - batch_norm: {}
+          - activation: relu
+    layers:
+      - conv_bn: {filters: 64, name: stem}
+      - conv_bn: {filters: 128, repeat: 3}     # three instances, chained
+
+Inside a block, ``inputs:`` may name the block's inputs (``in`` by default)
+and the block's own layers; the instance's output is its last layer (or the
+layer named by ``output:``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.errors import did_you_mean
+from compiler.spec.expressions import ExpressionError
+from compiler.spec.loader import Mark, PosDict, PosList, copy_tree
+from compiler.spec.resolve import Problems, format_path, locate, substitute
+
+MAX_BLOCK_DEPTH = 8
+MAX_LAYERS = 5000
+MAX_REPEAT = 256
+USE_KEYS = ("name", "inputs", "repeat", "trainable")
+
+
+@dataclass
+class Entry:
+    """One flat layer entry: ``{type: params}`` plus where it came from."""
+
+    type: str
+    params: Any  # a dict after expansion, or the user's scalar shorthand
+    name: str
+    inputs: list[str]
+    source: Any  # the PosDict of the params (for positions); may be the entry itself
+    path: tuple  # dotted path of the params in the file, e.g. ('layers', 3, 'dense')
+    context: str = ""  # "in block instance 'x' (layers[2])"
+    instance: str | None = None  # innermost block instance this entry belongs to
+    mark: Mark | None = None
+
+    def where(self, *sub) -> tuple[Mark | None, str]:
+        """Position and display path of a parameter of this entry."""
+        path = format_path(self.path + tuple(sub))
+        if self.context:
+            path = f"{path} ({self.context})"
+        mark = locate(self.source, sub) if sub and isinstance(self.source, dict) else None
+        return mark or self.mark, path
+
+
+@dataclass
+class Instance:
+    """A block instance: its inputs, its entries in order and its output."""
+
+    name: str
+    block: str
+    inputs: list[str]
+    entries: list[str]
+    output: str
+    local_inputs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Expansion:
+    entries: list[Entry]
+    instances: dict[str, Instance]
+    names: dict[str, str]  # top-level name as written → flat name (instances → their output)
+
+
+class _Scope:
+    """Names visible while expanding one list (the top level or a block body)."""
+
+    def __init__(self, mapping: dict[str, str], prefix: str, what: str):
+        self.mapping = dict(mapping)  # name as written → flat name
+        self.prefix = prefix
+        self.what = what
+
+
+class Expander:
+    def __init__(self, blocks: dict, variables: dict, root: PosDict, problems: Problems,
+                 layer_types: set[str]):
+        self.blocks = blocks
+        self.variables = variables
+        self.root = root
+        self.problems = problems
+        self.layer_types = layer_types
+        self.entries: list[Entry] = []
+        self.instances: dict[str, Instance] = {}
+        self.aliases: dict[str, str] = {}
+        self.taken: set[str] = set()
+        self.counters: dict[str, int] = {}
+
+    # ----------------------------------------------------------------- naming
+    def auto_name(self, base: str, prefix: str) -> str:
+        while True:
+            self.counters[prefix + base] = self.counters.get(prefix + base, 0) + 1
+            name = f"{prefix}{base}_{self.counters[prefix + base]}"
+            if name not in self.taken:
+                return name
+
+    def claim(self, name: str, mark: Mark | None, path: str) -> bool:
+        if name in self.taken:
+            self.problems.add(f"the name '{name}' is used twice; layer names must be unique",
+                              mark, path)
+            return False
+        self.taken.add(name)
+        return True
+
+    # ----------------------------------------------------------------- lists
+    def expand_list(self, items: Any, path: tuple, scope: _Scope, previous: str | None,
+                    context: str, instance: str | None, depth: int) -> str | None:
+        """Expand ``items`` in order; return the flat name of the last output."""
+        if not isinstance(items, list):
+            self.problems.add("expected a list of layers", locate(self.root, path) if
+                              not context else getattr(items, "mark", None), format_path(path))
+            return previous
+        for index, item in enumerate(items):
+            item_path = path + (index,)
+            mark = (items.item_marks[index] if isinstance(items, PosList)
+                    and index < len(items.item_marks) else None) or getattr(item, "mark", None)
+            if len(self.entries) > MAX_LAYERS:
+                self.problems.add(f"the spec expands to more than {MAX_LAYERS} layers", mark,
+                                  format_path(item_path))
+                return previous
+            if isinstance(item, str):  # `- flatten` shorthand for `- flatten: {}`
+                item = PosDict({item: None}, mark=mark)
+            if not isinstance(item, dict) or len(item) != 1:
+                keys = list(item) if isinstance(item, dict) else []
+                hint = (f" (got keys {keys}; put name/inputs inside the layer's mapping)"
+                        if len(keys) > 1 else "")
+                self.problems.add("each layer is a mapping with one key, the layer type, "
+                                  f"e.g. `- dense: {{units: 10}}`{hint}", mark,
+                                  _ctx(format_path(item_path), context))
+                continue
+            (kind, params), = item.items()
+            if not isinstance(kind, str):
+                self.problems.add("a layer type must be a name", mark, format_path(item_path))
+                continue
+            if kind in self.blocks:
+                previous = self.expand_use(kind, params, item, item_path, scope, previous,
+                                           context, instance, depth, mark) or previous
+            else:
+                previous = self.add_entry(kind, params, item, item_path, scope, previous,
+                                          context, instance, mark) or previous
+        return previous
+
+    def resolve_refs(self, refs: Any, scope: _Scope, mark: Mark | None, path: str) -> list[str]:
+        if isinstance(refs, str):
+            refs = [refs]
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs) or not refs:
+            self.problems.add("`inputs` must be a layer name or a list of layer names", mark, path)
+            return []
+        out = []
+        for ref in refs:
+            if ref in scope.mapping:
+                out.append(scope.mapping[ref])
+            else:
+                self.problems.add(
+                    f"unknown layer '{ref}'{did_you_mean(ref, scope.mapping)}; {scope.what}",
+                    mark, path)
+        return out
+
+    def add_entry(self, kind: str, params: Any, item: Any, path: tuple, scope: _Scope,
+                  previous: str | None, context: str, instance: str | None,
+                  mark: Mark | None) -> str | None:
+        entry_path = path + (kind,)
+        display = _ctx(format_path(entry_path), context)
+        if params is None:
+            params = PosDict(mark=mark)
+        source = params if isinstance(params, dict) else item
+        if isinstance(params, dict):
+            params = copy_tree(params)
+            raw_name = params.get("name")
+            if raw_name is not None and not isinstance(raw_name, str):
+                self.problems.add("`name` must be text", locate(params, ("name",)),
+                                  _ctx(format_path(entry_path + ("name",)), context))
+                raw_name = None
+            refs = params.get("inputs")
+        else:
+            raw_name, refs = None, None
+        name = scope.prefix + raw_name if raw_name else self.auto_name(kind, scope.prefix)
+        name_mark = locate(params, ("name",)) if raw_name else mark
+        self.claim(name, name_mark, display)
+        if refs is not None:
+            inputs = self.resolve_refs(refs, scope, locate(params, ("inputs",)),
+                                       _ctx(format_path(entry_path + ("inputs",)), context))
+        elif previous is not None:
+            inputs = [previous]
+        else:
+            inputs = []
+            self.problems.add(f"{kind} has no input: say which with `inputs:` "
+                              f"({scope.what})", mark, display)
+        if kind == "apply" and isinstance(params, dict) and isinstance(params.get("layer"), str):
+            # `apply` names the layer or block instance whose weights are shared.
+            target = params["layer"]
+            params["layer"] = (_instance_for(target, scope, self.instances)
+                               or scope.mapping.get(target, target))
+        if isinstance(params, dict):
+            params["name"] = name
+            params["inputs"] = inputs
+        self.entries.append(Entry(kind, params, name, inputs, source, entry_path, context,
+                                  instance, mark))
+        scope.mapping[raw_name or name] = name
+        scope.mapping[name] = name
+        return name
+
+    def expand_use(self, block_name: str, params: Any, item: Any, path: tuple, scope: _Scope,
+                   previous: str | None, context: str, instance: str | None, depth: int,
+                   mark: Mark | None) -> str | None:
+        display = _ctx(format_path(path + (block_name,)), context)
+        block = self.blocks[block_name]
+        if depth >= MAX_BLOCK_DEPTH:
+            self.problems.add(f"blocks are nested deeper than {MAX_BLOCK_DEPTH} "
+                              "(does a block use itself?)", mark, display)
+            return None
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            self.problems.add(f"block '{block_name}' takes a mapping of parameters", mark, display)
+            return None
+        declared = block.get("params") or {}
+        values = {k: v for k, v in declared.items()}
+        for key, value in params.items():
+            if key in USE_KEYS:
+                continue
+            if key not in declared:
+                known = ", ".join(list(declared) + list(USE_KEYS))
+                self.problems.add(f"block '{block_name}' has no parameter '{key}'"
+                                  f"{did_you_mean(key, declared)} (it takes: {known})",
+                                  locate(params, (key,), key=True), display)
+                continue
+            values[key] = value
+        missing = [k for k, v in values.items() if v is None and params.get(k) is None]
+        if missing:
+            self.problems.add(f"block '{block_name}' needs the parameter(s) {', '.join(missing)}",
+                              mark, display)
+            return None
+        repeat = params.get("repeat", 1)
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
+            self.problems.add(f"`repeat` must be a whole number from 1 to {MAX_REPEAT}, "
+                              f"got {repeat!r}", locate(params, ("repeat",)), display)
+            return None
+        base_name = params.get("name")
+        if base_name is not None and not isinstance(base_name, str):
+            self.problems.add("`name` must be text", locate(params, ("name",)), display)
+            base_name = None
+        trainable = params.get("trainable")
+        block_inputs = block.get("inputs") or ["in"]
+        if isinstance(block_inputs, str):
+            block_inputs = [block_inputs]
+        if params.get("inputs") is not None:
+            actual = self.resolve_refs(params["inputs"], scope, locate(params, ("inputs",)),
+                                       display)
+        elif previous is not None:
+            actual = [previous]
+        else:
+            self.problems.add(f"block '{block_name}' has no input: say which with `inputs:`",
+                              mark, display)
+            return None
+        if len(actual) != len(block_inputs):
+            self.problems.add(f"block '{block_name}' takes {len(block_inputs)} input(s) "
+                              f"({', '.join(block_inputs)}), got {len(actual)}", mark, display)
+            return None
+        output = None
+        for r in range(repeat):
+            if base_name:
+                inst = scope.prefix + (base_name if repeat == 1 else f"{base_name}_{r + 1}")
+            else:
+                inst = self.auto_name(block_name, scope.prefix)
+            if not self.claim(inst, mark, display):
+                return None
+            variables = dict(self.variables)
+            variables.update(values)
+            variables.update(index=r, number=r + 1, instance=inst)
+            body = copy_tree(block.get("layers"))
+            inner_ctx = f"in '{inst}', {display}"
+            body_path = ("blocks", block_name, "layers")
+            problems_before = len(self.problems.items)
+            try:
+                substitute(body, variables, body_path, self.root, None)
+            except ExpressionError as err:
+                self.problems.add(f"{err} ({inner_ctx})", mark, display)
+                return None
+            if len(self.problems.items) > problems_before:
+                return None
+            inner_scope = _Scope(dict(zip(block_inputs, actual)), inst + "_",
+                                 f"inside block '{block_name}' a layer can take inputs from the "
+                                 f"block's inputs ({', '.join(block_inputs)}) and layers above it")
+            first = len(self.entries)
+            last = self.expand_list(body, body_path, inner_scope, actual[0], inner_ctx, inst,
+                                    depth + 1)
+            members = [e.name for e in self.entries[first:]]
+            wanted = block.get("output")
+            if wanted:
+                last = inner_scope.mapping.get(wanted, last)
+            if trainable is not None:
+                for e in self.entries[first:]:
+                    if isinstance(e.params, dict):
+                        e.params.setdefault("trainable", trainable)
+            self.instances[inst] = Instance(inst, block_name, actual, members, last or actual[0],
+                                            list(block_inputs))
+            self.aliases[inst] = last or actual[0]
+            local = base_name if (base_name and repeat == 1) else inst[len(scope.prefix):]
+            scope.mapping[local] = self.aliases[inst]
+            scope.mapping[inst] = self.aliases[inst]
+            actual = [self.aliases[inst]]
+            output = self.aliases[inst]
+        return output
+
+
+def _instance_for(target: str, scope: _Scope, instances: dict[str, Instance]) -> str | None:
+    for candidate in (scope.prefix + target, target):
+        if candidate in instances:
+            return candidate
+    return None
+
+
+def _ctx(path: str, context: str) -> str:
+    return f"{path} ({context})" if context else path
+
+
+def expand_layers(tree: PosDict, variables: dict, problems: Problems, input_names: list[str],
+                  layer_types: set[str]) -> Expansion:
+    """Flatten ``tree['layers']`` with the spec's blocks into explicit entries."""
+    blocks = tree.get("blocks") or {}
+    if not isinstance(blocks, dict):
+        problems.add("`blocks` must be a mapping of block names to definitions",
+                      locate(tree, ("blocks",)), "blocks")
+        blocks = {}
+    good_blocks = {}
+    for name, block in blocks.items():
+        bpath = ("blocks", name)
+        if name in layer_types:
+            problems.add(f"block name '{name}' is a layer type; choose another name",
+                         locate(tree, bpath, key=True), format_path(bpath))
+            continue
+        if not isinstance(block, dict):
+            problems.add("a block is a mapping with `layers:` (and optional `params:`, `inputs:`, "
+                         "`output:`)", locate(tree, bpath), format_path(bpath))
+            continue
+        unknown = [k for k in block if k not in ("params", "layers", "inputs", "output",
+                                                 "description")]
+        for key in unknown:
+            problems.add(f"unknown key '{key}' in a block"
+                         f"{did_you_mean(key, ['params', 'layers', 'inputs', 'output'])}",
+                         locate(tree, bpath + (key,), key=True), format_path(bpath + (key,)))
+        if not isinstance(block.get("layers"), list) or not block.get("layers"):
+            problems.add("a block needs a non-empty `layers:` list", locate(tree, bpath),
+                         format_path(bpath))
+            continue
+        if block.get("params") is not None and not isinstance(block.get("params"), dict):
+            problems.add("`params` maps each parameter to its default (null: required)",
+                         locate(tree, bpath + ("params",)), format_path(bpath + ("params",)))
+            continue
+        good_blocks[name] = block
+    expander = Expander(good_blocks, variables, tree, problems, layer_types)
+    for name in input_names:
+        expander.taken.add(name)
+    scope = _Scope({n: n for n in input_names}, "",
+                   "a layer can take inputs from the spec's `inputs:` and layers above it")
+    previous = input_names[0] if len(input_names) == 1 else None
+    layers = tree.get("layers")
+    if layers is None:
+        problems.add("the spec has no `layers:`", getattr(tree, "mark", None), "layers")
+        return Expansion([], {}, {})
+    expander.expand_list(layers, ("layers",), scope, previous, "", None, 0)
+    return Expansion(expander.entries, expander.instances, scope.mapping)

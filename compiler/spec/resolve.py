@@ -1,0 +1,308 @@
+"""Resolving a loaded spec: ``extends:``, ``--set`` overrides and variables.
+
+Each step works on the position-carrying tree from :mod:`compiler.spec.loader`
+so that every later error still points at the line the value came from.
+Blocks are expanded afterwards by :mod:`compiler.spec.blocks`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler.errors import Location, Problem, SpecError, UsageError
+from compiler.spec.expressions import ExpressionError, evaluate_value, is_expression
+from compiler.spec.loader import (
+    Mark,
+    PosDict,
+    PosList,
+    child_mark,
+    copy_tree,
+    load_yaml_file,
+    parse_yaml_text,
+)
+
+MAX_EXTENDS_DEPTH = 8
+# Sections whose strings are left alone here: block bodies are substituted when a
+# block is used (with its parameters), and `vars` are resolved on their own.
+_DEFERRED_SECTIONS = ("blocks", "vars")
+
+
+@dataclass
+class Problems:
+    """Collects every problem in a file so they can be reported at once."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, message: str, mark: Mark | None, path: str | None, fallback: str = "") -> None:
+        loc = mark.location(path) if mark else Location(fallback or None, path=path)
+        self.items.append(Problem(message, loc))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise SpecError(self.items)
+
+
+def format_path(parts: tuple | list) -> str:
+    """``('layers', 3, 'dense', 'units')`` → ``layers[3].dense.units``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def locate(tree: Any, path: tuple | list, *, key: bool = False) -> Mark | None:
+    """The most precise known position of ``path`` inside ``tree``.
+
+    With ``key=True`` the position of the last mapping key is preferred (for
+    "unknown key" errors, which are about the key, not its value).
+    """
+    best = getattr(tree, "mark", None)
+    node = tree
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, PosDict) and last and key and part in node.key_marks:
+            return node.key_marks[part]
+        mark = child_mark(node, part)
+        if mark is not None:
+            best = mark
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        best = getattr(node, "mark", None) or best
+    return best
+
+
+# --------------------------------------------------------------------------- extends
+
+
+def load_with_extends(path: Path, *, allow_outside: bool = False) -> PosDict:
+    """Load a spec and merge the chain of specs it ``extends:`` (child wins)."""
+    root_dir = path.resolve().parent
+    return _load_chain(path, root_dir, allow_outside, seen=[])
+
+
+def _load_chain(path: Path, root_dir: Path, allow_outside: bool, seen: list[Path]) -> PosDict:
+    display = _display(path)
+    tree = load_yaml_file(path, display)
+    if not isinstance(tree, PosDict):
+        raise SpecError(Problem(
+            f"a spec must be a mapping of sections (name:, inputs:, layers:, ...), "
+            f"got a {type(tree).__name__}", getattr(tree, "mark", Mark(display, 1, 1)).location()))
+    if "extends" not in tree:
+        return tree
+    mark = tree.value_marks.get("extends")
+    parent_ref = tree.pop("extends")
+    if not isinstance(parent_ref, str) or not parent_ref.strip():
+        raise SpecError(Problem("`extends` must be the path of another spec file",
+                                mark.location("extends")))
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise SpecError(Problem(f"`extends` chain is deeper than {MAX_EXTENDS_DEPTH} files",
+                                mark.location("extends")))
+    parent = resolve_reference(parent_ref, path.parent, root_dir, allow_outside,
+                               mark.location("extends"))
+    if parent.resolve() in seen or parent.resolve() == path.resolve():
+        raise SpecError(Problem(f"`extends` forms a cycle through '{parent_ref}'",
+                                mark.location("extends")))
+    base = _load_chain(parent, root_dir, allow_outside, seen + [path.resolve()])
+    return deep_merge(base, tree)
+
+
+def resolve_reference(ref: str, here: Path, root_dir: Path, allow_outside: bool,
+                      location: Location) -> Path:
+    """A file reference from a spec, kept inside the spec's folder unless allowed."""
+    candidate = (here / ref).resolve()
+    if not allow_outside:
+        try:
+            candidate.relative_to(root_dir)
+        except ValueError:
+            raise SpecError(Problem(
+                f"'{ref}' is outside the spec's folder {root_dir}; file references stay under "
+                "it unless you pass --allow-outside", location)) from None
+    if not candidate.is_file():
+        raise SpecError(Problem(f"no such file '{ref}' (looked for {candidate})", location))
+    return candidate
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Mappings merge key by key; anything else in ``override`` replaces ``base``."""
+    if not (isinstance(base, dict) and isinstance(override, dict)):
+        return copy_tree(override)
+    merged = copy_tree(base)
+    if not isinstance(merged, PosDict):
+        merged = PosDict(merged)
+    for key, value in override.items():
+        merged[key] = deep_merge(merged[key], value) if key in merged else copy_tree(value)
+        if isinstance(override, PosDict):
+            if key in override.key_marks:
+                merged.key_marks[key] = override.key_marks[key]
+            if key in override.value_marks:
+                merged.value_marks[key] = override.value_marks[key]
+    if isinstance(override, PosDict) and override.mark:
+        merged.mark = merged.mark or override.mark
+    return merged
+
+
+# --------------------------------------------------------------------------- --set
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
+
+
+def parse_override_path(text: str) -> list[str | int]:
+    """``layers[2].dense.units`` → ``['layers', 2, 'dense', 'units']``."""
+    parts: list[str | int] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        if text[pos] == ".":
+            pos += 1
+            continue
+        match = _PATH_PART.match(text, pos)
+        if not match:
+            raise ValueError(f"cannot read the key path '{text}'")
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        pos = match.end()
+    if not parts:
+        raise ValueError("empty key path")
+    return parts
+
+
+def apply_overrides(tree: PosDict, overrides: list[str] | tuple[str, ...]) -> None:
+    """Apply ``--set a.b=c`` overrides in place; the value is read as YAML."""
+    for override in overrides:
+        where = Location(f"--set {override}")
+        if "=" not in override:
+            raise UsageError(Problem("expected KEY=VALUE, e.g. --set training.epochs=5", where))
+        key, _, raw = override.partition("=")
+        try:
+            path = parse_override_path(key)
+        except ValueError as err:
+            raise UsageError(Problem(str(err), where)) from None
+        try:
+            value = parse_yaml_text(raw, f"--set {key}") if raw.strip() else None
+        except SpecError as err:
+            raise UsageError(Problem(f"cannot read the value: {err.problems[0].message}",
+                                     where)) from None
+        node: Any = tree
+        for i, part in enumerate(path[:-1]):
+            nxt = path[i + 1]
+            if isinstance(node, dict):
+                if part not in node:
+                    node[part] = PosList() if isinstance(nxt, int) else PosDict()
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+                node = node[part]
+            else:
+                raise UsageError(Problem(
+                    f"'{format_path(path[: i + 1])}' does not exist in the spec", where))
+        last = path[-1]
+        if isinstance(node, dict) and not isinstance(last, int):
+            node[last] = value
+            if isinstance(node, PosDict):
+                node.value_marks.pop(last, None)
+        elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
+            node[last] = value
+        else:
+            raise UsageError(Problem(f"'{format_path(path)}' does not exist in the spec", where))
+
+
+# --------------------------------------------------------------------------- variables
+
+
+def resolve_variables(tree: PosDict, problems: Problems) -> dict[str, Any]:
+    """Evaluate ``vars:`` (which may refer to each other) and return them."""
+    raw = tree.get("vars") or {}
+    if not isinstance(raw, dict):
+        problems.add("`vars` must be a mapping of names to values",
+                      tree.value_marks.get("vars"), "vars")
+        return {}
+    resolved: dict[str, Any] = {}
+    visiting: list[str] = []
+
+    def value_of(name: str) -> Any:
+        if name in resolved:
+            return resolved[name]
+        if name in visiting:
+            raise ExpressionError("variables refer to each other in a cycle: "
+                                  + " → ".join(visiting + [name]))
+        visiting.append(name)
+        try:
+            value = substitute(raw[name], _LazyVars(raw, value_of), ("vars", name), tree, None)
+        finally:
+            visiting.pop()
+        resolved[name] = value
+        return value
+
+    for name in raw:
+        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            problems.add(f"variable name '{name}' must be a word (letters, digits, _)",
+                         locate(tree, ("vars", name), key=True), f"vars.{name}")
+            continue
+        try:
+            value_of(name)
+        except ExpressionError as err:
+            problems.add(str(err), locate(tree, ("vars", name)), f"vars.{name}")
+        except SpecError as err:
+            problems.items.extend(err.problems)
+    return resolved
+
+
+class _LazyVars(dict):
+    """Variable lookup that resolves other variables on first use."""
+
+    def __init__(self, raw: dict, value_of):
+        super().__init__()
+        self._raw = raw
+        self._value_of = value_of
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __getitem__(self, name: str) -> Any:
+        return self._value_of(name)
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def keys(self):
+        return self._raw.keys()
+
+
+def substitute(node: Any, variables: dict, path: tuple, root: Any,
+               problems: Problems | None) -> Any:
+    """Replace every ``$expression`` string below ``node``, keeping positions.
+
+    With ``problems`` given, errors are collected; otherwise they are raised.
+    """
+    if isinstance(node, dict):
+        for key in list(node.keys()):
+            if not path and key in _DEFERRED_SECTIONS:
+                continue
+            node[key] = substitute(node[key], variables, path + (key,), root, problems)
+        return node
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            node[i] = substitute(item, variables, path + (i,), root, problems)
+        return node
+    if is_expression(node):
+        try:
+            return evaluate_value(node, variables)
+        except ExpressionError as err:
+            if problems is None:
+                raise
+            problems.add(str(err), locate(root, path), format_path(path))
+    return node

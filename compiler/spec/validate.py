@@ -1,0 +1,274 @@
+"""Validation: the resolved tree → a typed :class:`Spec`, with every problem located.
+
+All problems in a file are collected and raised together, each as
+``file:line:col: dotted.path: message``. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from compiler.errors import Problem, SpecError, did_you_mean
+from compiler.layers import LAYER_TYPES, layer_class
+from compiler.spec.blocks import Entry, expand_layers
+from compiler.spec.loader import PosDict
+from compiler.spec.resolve import (
+    Problems,
+    format_path,
+    locate,
+    resolve_variables,
+    substitute,
+)
+from compiler.spec.schema import Spec
+
+_TOP_KEYS = tuple(Spec.model_fields)
+_REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
+_CODE_TYPES = {"lambda", "python", "eval", "exec", "code", "function", "custom", "tfoplambda"}
+
+
+def validate_tree(tree: PosDict, source: Path | None = None) -> Spec:
+    """Validate a loaded and ``extends``-merged spec tree; raise SpecError with all problems."""
+    problems = Problems()
+    fallback = str(source) if source else ""
+    for key in list(tree.keys()):
+        if key not in _TOP_KEYS:
+            problems.add(f"unknown section '{key}'{did_you_mean(key, _TOP_KEYS)} "
+                         f"(sections: {', '.join(_TOP_KEYS)})",
+                         locate(tree, (key,), key=True), str(key), fallback)
+    version = tree.get("nncompile", 1)
+    if version != 1:
+        problems.add(f"this nncompile reads spec format version 1; the spec says {version!r}",
+                     locate(tree, ("nncompile",)), "nncompile", fallback)
+        problems.raise_if_any()
+
+    variables = resolve_variables(tree, problems)
+    substitute(tree, variables, (), tree, problems)
+    _normalise_inputs(tree)
+    input_names = [k for k in (tree.get("inputs") or {}) if isinstance(k, str)]
+    if not input_names:
+        problems.add("the spec needs `inputs:`, e.g. inputs: {image: {shape: [28, 28, 1]}}",
+                     locate(tree, ("inputs",)), "inputs", fallback)
+    expansion = expand_layers(tree, variables, problems, input_names, set(LAYER_TYPES))
+    layers = [_validate_entry(entry, problems) for entry in expansion.entries]
+
+    # Every other section goes through pydantic in one pass; layers/blocks/vars were handled.
+    sections = {k: v for k, v in tree.items() if k in _TOP_KEYS}
+    sections["layers"], sections["blocks"], sections["vars"] = [], {}, {}
+    spec = None
+    try:
+        spec = Spec.model_validate(sections)
+    except ValidationError as err:
+        for problem in pydantic_problems(err, tree, (), sections):
+            problems.items.append(problem)
+
+    outputs = _resolve_outputs(tree, expansion, problems)
+    _check_apply_targets(expansion, layers, problems)
+    problems.raise_if_any()
+    assert spec is not None
+    spec.outputs = outputs
+    spec.layers = [{e.type: e.name} for e in expansion.entries]
+    spec._entries = list(zip(expansion.entries, layers))
+    spec._instances = expansion.instances
+    spec._tree = tree
+    spec._source = source
+    return spec
+
+
+def _normalise_inputs(tree: PosDict) -> None:
+    inputs = tree.get("inputs")
+    if isinstance(inputs, dict):
+        for name, value in list(inputs.items()):
+            if isinstance(value, list):  # `image: [8, 8, 1]` shorthand
+                shorthand = PosDict({"shape": value}, mark=getattr(value, "mark", None))
+                shorthand.value_marks["shape"] = getattr(value, "mark", None)
+                inputs[name] = shorthand
+
+
+def _validate_entry(entry: Entry, problems: Problems) -> Any:
+    kind = entry.type
+    mark, display = entry.where()
+    if kind not in LAYER_TYPES:
+        lowered = kind.lower()
+        if lowered in _CODE_TYPES:
+            message = (f"layer type '{kind}' would run code from the spec; specs use nncompile's "
+                       "closed set of layer types only (list them with `nncompile schema`)")
+        elif any(c in kind for c in ".:/\\") or kind != kind.strip():
+            message = (f"'{kind}' looks like an import path; layer types are short names from "
+                       "nncompile's closed registry, e.g. dense, conv2d, lstm")
+        else:
+            message = (f"unknown layer type '{kind}'{did_you_mean(kind, LAYER_TYPES)}"
+                       " (or a block name that is not defined under `blocks:`)")
+        problems.add(message, mark, display.split(" (", 1)[0].rsplit(".", 1)[0]
+                     + ("" if not entry.context else f" ({entry.context})"))
+        return None
+    cls = layer_class(kind)
+    params = entry.params
+    if params is not None and not isinstance(params, dict):
+        if cls.shorthand is None:
+            problems.add(f"{kind} takes a mapping of parameters, e.g. `{kind}: {{...}}`; "
+                         f"got {params!r}", mark, display)
+            return None
+        params = {cls.shorthand: params}
+    data = dict(params or {})
+    data["name"], data["inputs"] = entry.name, entry.inputs
+    try:
+        layer = cls.model_validate(data)
+    except ValidationError as err:
+        for problem in pydantic_problems(err, entry.source, entry.path, data, cls=cls,
+                                         context=entry.context, mark=mark):
+            problems.items.append(problem)
+        return None
+    count = len(entry.inputs)
+    if count < cls.min_inputs or (cls.max_inputs is not None and count > cls.max_inputs):
+        want = (f"{cls.min_inputs}" if cls.min_inputs == cls.max_inputs else
+                f"at least {cls.min_inputs}" if cls.max_inputs is None else
+                f"{cls.min_inputs} to {cls.max_inputs}")
+        problems.add(f"{kind} takes {want} input(s), got {count} ({', '.join(entry.inputs)})",
+                     mark, display)
+    return layer
+
+
+def _resolve_outputs(tree: PosDict, expansion, problems: Problems) -> list[str]:
+    raw = tree.get("outputs")
+    if raw is None:
+        return [expansion.entries[-1].name] if expansion.entries else []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        problems.add("`outputs` is a layer name or a list of layer names",
+                     locate(tree, ("outputs",)), "outputs")
+        return []
+    out = []
+    for i, ref in enumerate(raw):
+        match = _REF.match(str(ref))
+        base = match.group("base") if match else str(ref)
+        if base not in expansion.names:
+            problems.add(f"unknown layer '{ref}'{did_you_mean(base, expansion.names)}",
+                         locate(tree, ("outputs", i)), f"outputs[{i}]")
+            continue
+        flat = expansion.names[base]
+        out.append(flat + (f"[{match.group('index')}]" if match and match.group("index") else ""))
+    return out
+
+
+def _check_apply_targets(expansion, layers, problems: Problems) -> None:
+    known = {e.name for e in expansion.entries} | set(expansion.instances)
+    for entry, layer in zip(expansion.entries, layers):
+        if entry.type == "apply" and layer is not None and layer.layer not in known:
+            mark, display = entry.where("layer")
+            problems.add(f"no layer or block instance named '{layer.layer}' to apply"
+                         f"{did_you_mean(layer.layer, known)}", mark, display)
+
+
+# --------------------------------------------------------------------------- pydantic → problems
+
+
+def pydantic_problems(err: ValidationError, source: Any, prefix: tuple, data: Any,
+                      cls: type[BaseModel] | None = None, context: str = "",
+                      mark=None) -> list[Problem]:
+    """Turn pydantic errors into located problems, merging union alternatives."""
+    grouped: dict[tuple, list[dict]] = {}
+    for error in err.errors(include_url=False):
+        path = _real_path(error, data)
+        grouped.setdefault(path, []).append(error)
+    problems = []
+    for path, errors in grouped.items():
+        display = format_path(prefix + path)
+        if context:
+            display = f"{display} ({context})"
+        key_error = any(e["type"] == "extra_forbidden" for e in errors)
+        where = locate(source, path, key=key_error) if isinstance(source, dict) else None
+        where = where or mark
+        message = _message(errors, path, data, cls)
+        loc = where.location(display) if where else None
+        problems.append(Problem(message, loc) if loc else Problem(f"{display}: {message}"))
+    return problems
+
+
+def _real_path(error: dict, data: Any) -> tuple:
+    """The error's location in the user's data, without pydantic's union-member tags."""
+    path: list = []
+    node = data
+    loc = list(error["loc"])
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif last and error["type"] == "missing":
+            path.append(part)
+    return tuple(path)
+
+
+def _describe(error: dict) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    table = {
+        "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "an integer",
+        "float_parsing": "a number", "float_type": "a number",
+        "bool_parsing": "true or false", "bool_type": "true or false",
+        "string_type": "text", "dict_type": "a mapping", "list_type": "a list",
+        "tuple_type": "a list", "model_type": "a mapping", "model_attributes_type": "a mapping",
+        "none_required": "null",
+    }
+    if kind in table:
+        return table[kind]
+    if kind == "greater_than":
+        return f"a number > {ctx.get('gt')}"
+    if kind == "greater_than_equal":
+        return f"a number ≥ {ctx.get('ge')}"
+    if kind == "less_than":
+        return f"a number < {ctx.get('lt')}"
+    if kind == "less_than_equal":
+        return f"a number ≤ {ctx.get('le')}"
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected')}"
+    if kind in ("too_short", "too_long"):
+        return error["msg"].replace("List", "a list").lower()
+    if kind == "string_pattern_mismatch":
+        return "a name of letters, digits, _ . - starting with a letter"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"][0].lower() + error["msg"][1:]
+
+
+def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
+    first = errors[0]
+    if first["type"] == "missing":
+        return f"missing required key '{path[-1]}'" if path else "missing required value"
+    if first["type"] == "extra_forbidden":
+        key = path[-1] if path else "?"
+        known = _known_fields(cls, path[:-1]) if cls else []
+        hint = did_you_mean(str(key), known) if known else ""
+        tail = f" (accepted: {', '.join(known)})" if known and not hint else ""
+        return f"unknown key '{key}'{hint}{tail}"
+    value = first.get("input")
+    if first["type"] == "value_error":
+        return str((first.get("ctx") or {}).get("error", first["msg"]))
+    wanted = []
+    for error in errors:
+        text = _describe(error)
+        if text not in wanted:
+            wanted.append(text)
+    hint = ""
+    if first["type"] == "literal_error" and isinstance(value, str):
+        options = re.findall(r"'([^']*)'", str((first.get("ctx") or {}).get("expected", "")))
+        hint = did_you_mean(value, options)
+    return f"expected {' or '.join(wanted)}, got {value!r}{hint}"
+
+
+def _known_fields(cls, path: tuple) -> list[str]:
+    if cls is None or path:
+        return []
+    return [n for n in cls.model_fields if n not in ("name", "inputs")] + ["name", "inputs"]
+
+
+def check_problems_or_raise(problems: list[Problem]) -> None:
+    if problems:
+        raise SpecError(problems)

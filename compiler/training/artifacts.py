@@ -1,0 +1,118 @@
+"""Writing the output folder of a finished run (model, resolved spec, reports, exports)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from compiler.training import reports
+from compiler.training.atomic import save_model, write_json, write_text
+
+
+def versions() -> dict:
+    """Versions of TensorFlow, Keras and nncompile."""
+    import keras
+    import tensorflow as tf
+
+    from compiler import __version__
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "nncompile": __version__}
+
+
+def evaluate_splits(model, bundle, splits=("train", "validation", "test")) -> dict:
+    """Return ``{split: {metric: value}}`` for each non-empty split."""
+    results = {}
+    for split in splits:
+        dataset = getattr(bundle, split)
+        if dataset is not None:
+            values = model.evaluate(dataset, verbose=0, return_dict=True)
+            results[split] = {k: float(v) for k, v in values.items()}
+    return results
+
+
+def class_names_of(spec, bundle, num_classes: int) -> list[str]:
+    """Class names from the data, else the spec's `labels:`, else the indices."""
+    names = bundle.class_names or getattr(spec, "labels", None)
+    if names and len(names) >= num_classes:
+        return [str(n) for n in names]
+    return [str(i) for i in range(num_classes)]
+
+
+def write_classifier_reports(model, spec, bundle, out_dir: Path, num_classes: int) -> bool:
+    """Confusion matrix and worst examples on the validation split (test if none).
+
+    Returns:
+        False when the model is not a single-output classifier (nothing written).
+    """
+    if bundle.task not in ("classification", "binary") or len(model.outputs) != 1:
+        return False
+    split = "validation" if "validation" in bundle.arrays else "test"
+    if split not in bundle.arrays:
+        return False
+    inputs, targets = bundle.arrays[split]
+    scores = np.asarray(model.predict(inputs, verbose=0, batch_size=256))
+    true = np.asarray(targets).reshape(len(scores), -1)
+    # One-hot targets carry the class as the position of their 1.
+    true = true.argmax(-1) if true.shape[-1] > 1 else true.reshape(-1)
+    n = max(num_classes, 2)
+    names = class_names_of(spec, bundle, n)
+    predicted, _ = reports.predicted_classes(scores)
+    counts = reports.confusion_matrix(true.astype(int), predicted, n)
+    reports.plot_confusion_matrix(out_dir / "confusion_matrix.png", counts, names)
+    reports.write_worst_examples_csv(
+        out_dir / "worst_examples.csv", reports.worst_examples(scores, true, names)
+    )
+    return True
+
+
+def write_outputs(model, spec, bundle, out_dir: Path, history, epoch_seconds, xla, num_classes, args) -> dict:
+    """Write model.keras, spec.resolved.yaml, metrics.json, history.csv and the plots.
+
+    Returns:
+        The content of metrics.json.
+    """
+    import yaml
+
+    save_model(model, out_dir / "model.keras")
+    write_text(
+        out_dir / "spec.resolved.yaml",
+        yaml.safe_dump(spec.resolved_tree(), sort_keys=False, allow_unicode=True),
+    )
+    reports.write_history_csv(out_dir / "history.csv", history)
+    if history:
+        reports.plot_training_curves(out_dir / "training_curves.png", history)
+    write_classifier_reports(model, spec, bundle, out_dir, num_classes)
+    metrics = {
+        "name": spec.name,
+        "spec": str(getattr(spec, "source_path", "") or ""),
+        "metrics": evaluate_splits(model, bundle),
+        "seed": spec.training.seed,
+        "versions": versions(),
+        "python": sys.version.split()[0],
+        "xla": {"requested": xla.requested, "used": xla.used, "reason": xla.reason},
+        "epochs_requested": spec.training.epochs,
+        "epochs_completed": len(history),
+        "epoch_seconds": list(epoch_seconds[: len(history)]),
+        "mean_epoch_seconds": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+        "losses": args.loss_names,
+        "task": bundle.task,
+        "class_names": bundle.class_names,
+    }
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics
+
+
+def export_if_listed(model, spec, out_dir: Path, bundle, echo) -> None:
+    """Export what the spec's `export:` lists, once the export module exists."""
+    if not getattr(spec, "export", None):
+        return
+    try:
+        from compiler.export.run import export_from_spec
+    except ModuleNotFoundError as err:
+        if err.name and err.name.startswith("compiler.export"):
+            echo("export: the export module is not available; skipping the exports")
+            return
+        raise
+    export_from_spec(model, spec, out_dir, bundle)

@@ -1,0 +1,117 @@
+"""Keras callbacks from the `training.callbacks` and `training.schedule` keys."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+
+from compiler.training.atomic import save_model
+from compiler.training.backup import NanGuard
+from compiler.training.choices import Choice
+
+
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """Saves `checkpoints/best.keras` (and, if asked, one file per epoch) atomically.
+
+    Args:
+        folder: The `checkpoints/` folder.
+        monitor: Logged quantity deciding which model is best.
+        mode: ``min``, ``max`` or ``auto`` (max for accuracy-like names).
+        save_best_only: Skip the per-epoch files.
+        guard: The run's NaN guard; nothing is saved once it tripped.
+    """
+
+    def __init__(self, folder, monitor: str, mode: str, save_best_only: bool, guard: NanGuard):
+        super().__init__()
+        self.folder = Path(folder)
+        self.monitor = monitor
+        self.higher_is_better = mode == "max" or (mode == "auto" and _higher_is_better(monitor))
+        self.save_best_only = save_best_only
+        self.guard = guard
+        self.best = -math.inf if self.higher_is_better else math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.guard.tripped is not None:
+            return
+        value = (logs or {}).get(self.monitor)
+        if not self.save_best_only:
+            save_model(self.model, self.folder / f"epoch-{epoch + 1:04d}.keras")
+        if value is None or not math.isfinite(float(value)):
+            return
+        better = value > self.best if self.higher_is_better else value < self.best
+        if better:
+            self.best = float(value)
+            save_model(self.model, self.folder / "best.keras")
+
+
+def _higher_is_better(monitor: str) -> bool:
+    return any(w in monitor for w in ("acc", "auc", "f1", "precision", "recall", "top_"))
+
+
+def build_callbacks(
+    choices: list[Choice], schedule: Choice | None, out_dir: Path, guard: NanGuard
+) -> list[keras.callbacks.Callback]:
+    """Return the Keras callbacks the spec asks for (not the backup or guard).
+
+    Args:
+        choices: The validated `training.callbacks` list.
+        schedule: The `training.schedule` value (`reduce_on_plateau` is a callback).
+        out_dir: The run's output folder (`saved_models/<name>`).
+        guard: The run's NaN guard.
+    """
+    callbacks: list[keras.callbacks.Callback] = []
+    for choice in choices:
+        name, p = choice.name, choice.params
+        if name == "early_stopping":
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=p.monitor,
+                    patience=p.patience,
+                    min_delta=p.min_delta,
+                    mode=p.mode,
+                    restore_best_weights=p.restore_best,
+                )
+            )
+        elif name == "checkpoint":
+            callbacks.append(
+                AtomicCheckpoint(
+                    out_dir / "checkpoints", p.monitor, p.mode, p.save_best_only, guard
+                )
+            )
+        elif name == "tensorboard":
+            callbacks.append(
+                keras.callbacks.TensorBoard(
+                    log_dir=str(out_dir / "logs"), histogram_freq=p.histogram_freq
+                )
+            )
+        elif name == "csv_logger":
+            # A live log (appended on resume); history.csv is the final, atomic copy.
+            (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+            callbacks.append(
+                keras.callbacks.CSVLogger(str(out_dir / "logs" / "training_log.csv"), append=True)
+            )
+        else:
+            raise AssertionError(f"callback {name!r} has no builder")
+    if schedule is not None and schedule.name == "reduce_on_plateau":
+        p = schedule.params
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=p.monitor, factor=p.factor, patience=p.patience, min_lr=p.min_lr
+            )
+        )
+    return callbacks
+
+
+def monitored_names(choices: list[Choice], schedule: Choice | None) -> list[tuple[str, tuple]]:
+    """Return ``(monitor, spec path)`` pairs, to check them against the logged names."""
+    found = []
+    for i, choice in enumerate(choices):
+        if choice.name in ("early_stopping", "checkpoint"):
+            found.append((choice.params.monitor, ("training", "callbacks", i, choice.name, "monitor")))
+    if schedule is not None and schedule.name == "reduce_on_plateau":
+        found.append(
+            (schedule.params.monitor, ("training", "schedule", "reduce_on_plateau", "monitor"))
+        )
+    return found

@@ -1,0 +1,115 @@
+"""The learning-rate range test (`nncompile lr-find`).
+
+The rate grows exponentially from `start` to `end`, one training batch per
+rate, while the loss is recorded and smoothed with a bias-corrected
+exponential moving average (β = 0.98). The test stops early once the smoothed
+loss exceeds 4 × its best value (it diverged) or becomes NaN.
+
+Suggestion rule: among the rates *below* the one with the lowest smoothed
+loss, take the rate where the smoothed loss falls fastest per unit of
+log(rate) — the steepest descent point, which lies just below where the loss
+turns up. With too few points for a slope (under 5) it falls back to a tenth
+of the lowest-loss rate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from compiler.training.atomic import write_with
+
+SMOOTHING = 0.98
+DIVERGENCE = 4.0
+
+
+@dataclass
+class RangeTest:
+    """Recorded rates and losses and the suggested rate."""
+
+    rates: list[float]
+    losses: list[float]
+    smoothed: list[float]
+    suggestion: float
+    diverged: bool
+
+
+def exponential_rates(start: float, end: float, steps: int) -> np.ndarray:
+    """Rates start · (end / start) ^ (i / (steps − 1)) for i = 0..steps−1."""
+    return start * (end / start) ** (np.arange(steps) / max(1, steps - 1))
+
+
+def suggest_rate(rates, smoothed) -> float:
+    """Apply the suggestion rule of this module to recorded rates and smoothed losses."""
+    rates, smoothed = np.asarray(rates, float), np.asarray(smoothed, float)
+    lowest = int(np.nanargmin(smoothed))
+    if lowest < 4:
+        return float(rates[lowest] / 10)
+    slope = np.gradient(smoothed[: lowest + 1], np.log(rates[: lowest + 1]))
+    return float(rates[int(np.argmin(slope))])
+
+
+def range_test(model, compile_args, dataset, start: float, end: float, steps: int) -> RangeTest:
+    """Run the range test on a freshly built `model` (its weights change).
+
+    Args:
+        model: The model, not compiled.
+        compile_args: ``CompileArgs`` built without a schedule.
+        dataset: Batched training data (repeated as needed).
+        start: First rate.
+        end: Last rate.
+        steps: Number of rates (one batch each).
+    """
+    compile_args.compile(model, False)
+    rates = exponential_rates(start, end, steps)
+    recorded, losses, smoothed = [], [], []
+    average, best, diverged = 0.0, math.inf, False
+    batches = iter(dataset.repeat())
+    for i, rate in enumerate(rates):
+        model.optimizer.learning_rate = float(rate)
+        x, y = next(batches)[:2]
+        loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
+        if not math.isfinite(loss):
+            diverged = True
+            break
+        average = SMOOTHING * average + (1 - SMOOTHING) * loss
+        value = average / (1 - SMOOTHING ** (i + 1))
+        recorded.append(float(rate))
+        losses.append(loss)
+        smoothed.append(value)
+        best = min(best, value)
+        if i > 5 and value > DIVERGENCE * best:
+            diverged = True
+            break
+    if not recorded:
+        return RangeTest([], [], [], start, True)
+    return RangeTest(recorded, losses, smoothed, suggest_rate(recorded, smoothed), diverged)
+
+
+def plot_range_test(path: str | Path, result: RangeTest) -> None:
+    """Plot loss against rate on a log axis, marking the suggestion."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(result.rates, result.losses, alpha=0.3, label="loss per batch")
+    ax.plot(result.rates, result.smoothed, label="smoothed loss")
+    ax.axvline(result.suggestion, color="red", linestyle="--",
+               label=f"suggested {result.suggestion:.2e}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    if result.smoothed:
+        low, high = min(result.smoothed), result.smoothed[0]
+        ax.set_ylim(low - 0.1 * abs(high - low) - 1e-9, max(high, low) * 1.5 + 1e-9)
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    suffix = Path(path).suffix.lstrip(".") or "png"
+    write_with(path, lambda tmp: fig.savefig(tmp, format=suffix, dpi=90))
+    plt.close(fig)

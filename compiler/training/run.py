@@ -1,0 +1,221 @@
+"""Training a spec end to end: `nncompile train`.
+
+Reads data and model from the spec, fits with callbacks and resumable
+backups, evaluates, and writes `saved_models/<name>/` (see DESIGN.md,
+"Outputs"). Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.errors import DataError, SpecError, TrainingError
+from compiler.training.xla import XlaDecision
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    out_dir: Path
+    metrics: dict
+    history: list[dict]
+    epochs_completed: int
+    xla: XlaDecision
+    model: object = field(repr=False, default=None)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def set_seed(seed: int | None) -> None:
+    """Seed Python, NumPy and TensorFlow and make TF ops deterministic."""
+    if seed is None:
+        return
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    # Deterministic kernels make two CPU runs bitwise identical (and turn XLA off).
+    tf.config.experimental.enable_op_determinism()
+
+
+def load_spec_for_training(spec_or_path, overrides: Sequence[str] = ()):
+    """Return a Spec, loading it when given a path; check it has `training:` and `data:`."""
+    from compiler.api import load_spec
+
+    spec = spec_or_path
+    if isinstance(spec_or_path, (str, Path)):
+        spec = load_spec(str(spec_or_path), list(overrides))
+    if spec.training is None:
+        raise SpecError("the spec has no `training:` section; nothing to train", spec.locate())
+    if spec.data is None:
+        raise SpecError("the spec has no `data:` section; nothing to train on", spec.locate())
+    return spec
+
+
+def steps_in(dataset, examples: int, batch_size: int) -> int:
+    """Number of batches of `dataset` (computed from the size when unknown)."""
+    count = int(dataset.cardinality())
+    return count if count > 0 else max(1, -(-examples // batch_size))
+
+
+def output_units(model) -> int:
+    """Size of the last axis of the (first) output: the number of classes."""
+    shape = model.outputs[0].shape
+    return int(shape[-1]) if len(shape) > 1 and shape[-1] else 1
+
+
+def check_monitors(spec, has_validation: bool) -> None:
+    """A callback watching `val_*` needs a validation split."""
+    from compiler.training.callbacks import monitored_names
+
+    training = spec.training
+    for monitor, path in monitored_names(training.callbacks, training.schedule):
+        if monitor.startswith("val_") and not has_validation:
+            raise SpecError(
+                f"monitors '{monitor}' but the data has no validation split; add "
+                "`data: {split: {validation: 0.2}}` or monitor 'loss'",
+                spec.locate(*path),
+            )
+
+
+def class_weights(spec, bundle, num_classes: int):
+    """Return the Keras `class_weight` argument for the spec, or None."""
+    from compiler.training.prepare import balanced_class_weights
+
+    wanted = spec.training.class_weight
+    if wanted is None:
+        return None
+    if bundle.task not in ("classification", "binary"):
+        raise SpecError(
+            f"class_weight needs a classification task, but the data is {bundle.task}",
+            spec.locate("training", "class_weight"),
+        )
+    if wanted == "balanced":
+        n = 2 if bundle.task == "binary" else num_classes
+        return balanced_class_weights(bundle.arrays["train"][1], n)
+    return {int(k): float(v) for k, v in wanted.items()}
+
+
+def _start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
+    from compiler.training.backup import read_backup
+
+    state = read_backup(backup_dir)
+    if resume:
+        if state is None:
+            echo(f"no backup in {backup_dir}; starting from epoch 0")
+        else:
+            echo(f"resuming after epoch {state['epochs_completed']} from {backup_dir}")
+        return state
+    if state is not None:
+        # A fresh run must not destroy the only copy of an interrupted one.
+        previous = backup_dir.with_name("backup.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        backup_dir.rename(previous)
+        echo(f"an unfinished run's backup was moved to {previous} (use --resume to continue one)")
+    return None
+
+
+def train_spec(
+    spec,
+    *,
+    out_root: str | Path = "saved_models",
+    resume: bool = False,
+    overrides: Sequence[str] = (),
+    verbose: int = 2,
+    echo: Callable[[str], None] = _stderr,
+) -> TrainResult:
+    """Train the model a spec describes and write its output folder.
+
+    Args:
+        spec: A loaded Spec, or the path of a spec file.
+        out_root: Folder holding `<name>/` output folders.
+        resume: Continue from `<name>/backup/` after an interrupted run.
+        overrides: ``key=value`` overrides, used when `spec` is a path.
+        verbose: Keras progress output (0 silent, 1 bar, 2 one line per epoch).
+        echo: Where progress notes go (default: standard error).
+
+    Raises:
+        SpecError, DataError: The spec or its data are wrong.
+        TrainingError: The loss became NaN or infinite.
+    """
+    spec = load_spec_for_training(spec, overrides)
+    training = spec.training
+    set_seed(training.seed)
+
+    from compiler.api import build_model
+    from compiler.data.bundle import check_labels
+    from compiler.data.pipeline import load_data
+    from compiler.training import artifacts, prepare
+    from compiler.training.backup import NanGuard, TrainingBackup, restore_backup
+    from compiler.training.callbacks import build_callbacks
+    from compiler.training.compile import compile_args
+    from compiler.training.timing import EpochTimer
+    from compiler.training.xla import choose_xla
+
+    out_dir = Path(out_root) / spec.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir = out_dir / "backup"
+    state = _start_backup(backup_dir, resume, echo)
+
+    bundle = load_data(spec, batch_size=training.batch_size, seed=training.seed)
+    if bundle.train is None:
+        raise DataError("the training split is empty", spec.locate("data"))
+    check_monitors(spec, bundle.validation is not None)
+    model = build_model(spec)
+    if training.init_from is not None:
+        copied = prepare.init_from(model, training.init_from, spec.base_dir, spec.locate)
+        echo(f"init_from: copied weights of {len(copied)} layer(s): {', '.join(copied)}")
+    adapted = prepare.adapt_normalization(model, bundle.arrays["train"][0])
+    if adapted:
+        echo(f"adapted normalization on the training split: {', '.join(adapted)}")
+    num_classes = output_units(model)
+    if bundle.task in ("classification", "binary", "sequence_labeling", "seq2seq"):
+        check_labels(bundle, num_classes, spec.locate("outputs"))
+
+    steps = steps_in(bundle.train, bundle.size("train"), training.batch_size)
+    args = compile_args(spec, model, steps)
+    xla = choose_xla(model, training.jit_compile, lambda jit: args.compile(model, jit), bundle.train)
+    echo(f"XLA {'on' if xla.used else 'off'}: {xla.reason}")
+
+    initial_epoch, history = 0, []
+    if state is not None:
+        restore_backup(model, state)
+        initial_epoch, history = int(state["epochs_completed"]), list(state["history"])
+
+    guard = NanGuard()
+    timer = EpochTimer(state.get("epoch_seconds", []) if state else [])
+    backup = TrainingBackup(backup_dir, guard, history, timer)
+    callbacks = [guard, timer, *build_callbacks(training.callbacks, training.schedule, out_dir, guard), backup]
+    if initial_epoch < training.epochs:
+        model.fit(
+            bundle.train,
+            validation_data=bundle.validation,
+            epochs=training.epochs,
+            initial_epoch=initial_epoch,
+            class_weight=class_weights(spec, bundle, num_classes),
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    if guard.tripped is not None:
+        epoch, batch, value = guard.tripped
+        kept = f"epoch {len(backup.history)}" if backup.history else "no completed epoch"
+        raise TrainingError(
+            f"the loss became {value} in epoch {epoch + 1}, batch {batch + 1}; training stopped. "
+            f"The last good backup ({kept}) is in {backup_dir}; lower the learning rate or add "
+            "clipnorm, then run again with --resume",
+            spec.locate("training", "optimizer"),
+        )
+
+    metrics = artifacts.write_outputs(
+        model, spec, bundle, out_dir, backup.history, timer.seconds, xla, num_classes, args
+    )
+    artifacts.export_if_listed(model, spec, out_dir, bundle, echo)
+    shutil.rmtree(backup_dir, ignore_errors=True)  # the run finished; nothing to resume
+    return TrainResult(out_dir, metrics, backup.history, len(backup.history), xla, model)
