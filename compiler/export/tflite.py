@@ -219,7 +219,8 @@ def convert_to_tflite(
 def _refuse_int8_loops(frozen, model) -> None:
     # The TFLite calibrator crashes the process (SIGSEGV) on models with a
     # WHILE loop, so recurrent layers are refused before it can run.
-    loops = ["While", "StatelessWhile"]
+    # Frozen graphs hold loops in v1 control flow (LoopCond), others as While.
+    loops = ["LoopCond", "While", "StatelessWhile"]
     layer_names = [layer.name for layer in _all_layers(model)]
     where = layers_using_ops(frozen.graph.as_graph_def(), loops, layer_names)
     found = sorted({name for names in where.values() for name in names})
@@ -322,13 +323,13 @@ def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, sample
 def _signature_runner(content: bytes, needs_flex: bool):
     from ai_edge_litert.interpreter import Interpreter
 
-    runner = Interpreter(model_content=content).get_signature_runner(SIGNATURE_KEY)
+    interpreter = Interpreter(model_content=content)
     if needs_flex:
         # Flex kernels are bound when tensors are allocated; neither the LiteRT
         # wheel nor TensorFlow's Python interpreter links them, so say so
         # instead of failing an export the user explicitly allowed.
-        runner._interpreter_wrapper.AllocateTensors(runner._subgraph_index)
-    return runner
+        interpreter.allocate_tensors()
+    return interpreter.get_signature_runner(SIGNATURE_KEY)
 
 
 def _dtype(sig: ModelSignature, name: str) -> str:

@@ -56,12 +56,19 @@ class TrainingBackup(keras.callbacks.Callback):
         guard: The run's :class:`NanGuard`; a tripped guard stops backups.
         history: Rows of earlier epochs (from a resumed backup).
         timer: The run's ``EpochTimer`` (its durations are backed up too).
+        learning_rate: The spec's learning rate, recorded to notice a change on resume.
     """
 
     def __init__(
-        self, folder: str | Path, guard: NanGuard, history: list[dict] | None = None, timer=None
+        self,
+        folder: str | Path,
+        guard: NanGuard,
+        history: list[dict] | None = None,
+        timer=None,
+        learning_rate: float | None = None,
     ):
         super().__init__()
+        self.learning_rate = learning_rate
         self.folder = Path(folder)
         self.guard = guard
         self.history: list[dict] = list(history or [])
@@ -85,11 +92,21 @@ class TrainingBackup(keras.callbacks.Callback):
                 "weights": weights,
                 "history": self.history,
                 "epoch_seconds": self.timer.seconds[: len(self.history)] if self.timer else [],
+                "learning_rate": self.learning_rate,
+                "finished": False,
             },
         )
         for old in self.folder.glob("epoch-*.weights.h5"):
             if old.name != weights:
                 old.unlink(missing_ok=True)
+
+
+    def mark_finished(self) -> None:
+        """Record that the run completed (a fresh run may then discard the backup)."""
+        path = self.folder / STATE_FILE
+        if path.is_file():
+            state = json.loads(path.read_text(encoding="utf-8"))
+            write_json(path, {**state, "finished": True})
 
 
 def read_backup(folder: str | Path) -> dict | None:
@@ -102,8 +119,20 @@ def read_backup(folder: str | Path) -> dict | None:
     return state
 
 
-def restore_backup(model: keras.Model, state: dict) -> None:
-    """Load weights and optimiser state of a backup into a compiled `model`."""
+def restore_backup(model: keras.Model, state: dict, learning_rate: float | None = None) -> None:
+    """Load weights and optimiser state of a backup into a compiled `model`.
+
+    Args:
+        model: The compiled model.
+        state: What :func:`read_backup` returned.
+        learning_rate: The spec's constant rate now; when it differs from the
+            one the backup was made with, the user changed it on purpose (for
+            example after a NaN), so it replaces the restored rate.
+    """
     # The optimiser's variables must exist before its saved state can load.
     model.optimizer.build(model.trainable_variables)
     model.load_weights(state["weights"])
+    changed = learning_rate is not None and learning_rate != state.get("learning_rate")
+    rate = model.optimizer._learning_rate
+    if changed and isinstance(rate, keras.Variable):
+        rate.assign(learning_rate)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
 import keras
 
+from compiler.errors import SpecError
 from compiler.training.atomic import save_model
 from compiler.training.backup import NanGuard
 from compiler.training.choices import Choice
@@ -51,7 +53,7 @@ def _higher_is_better(monitor: str) -> bool:
 
 
 def build_callbacks(
-    choices: list[Choice], schedule: Choice | None, out_dir: Path, guard: NanGuard
+    choices: list[Choice], schedule: Choice | None, out_dir: Path, guard: NanGuard, locate=None
 ) -> list[keras.callbacks.Callback]:
     """Return the Keras callbacks the spec asks for (not the backup or guard).
 
@@ -60,9 +62,13 @@ def build_callbacks(
         schedule: The `training.schedule` value (`reduce_on_plateau` is a callback).
         out_dir: The run's output folder (`saved_models/<name>`).
         guard: The run's NaN guard.
+        locate: ``spec.locate``, to place errors.
+
+    Raises:
+        SpecError: `tensorboard` is asked for but the package is not installed.
     """
     callbacks: list[keras.callbacks.Callback] = []
-    for choice in choices:
+    for index, choice in enumerate(choices):
         name, p = choice.name, choice.params
         if name == "early_stopping":
             callbacks.append(
@@ -81,6 +87,12 @@ def build_callbacks(
                 )
             )
         elif name == "tensorboard":
+            if importlib.util.find_spec("tensorboard") is None:
+                raise SpecError(
+                    "the tensorboard callback needs the `tensorboard` package; install it "
+                    "(pip install tensorboard) or remove the callback",
+                    locate("training", "callbacks", index) if locate else None,
+                )
             callbacks.append(
                 keras.callbacks.TensorBoard(
                     log_dir=str(out_dir / "logs"), histogram_freq=p.histogram_freq

@@ -107,6 +107,10 @@ def _start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
     from compiler.training.backup import read_backup
 
     state = read_backup(backup_dir)
+    if state is not None and state.get("finished") and not resume:
+        # The run that wrote it finished and saved its model: nothing to keep.
+        shutil.rmtree(backup_dir, ignore_errors=True)
+        return None
     if resume:
         if state is None:
             echo(f"no backup in {backup_dir}; starting from epoch 0")
@@ -186,13 +190,15 @@ def train_spec(
 
     initial_epoch, history = 0, []
     if state is not None:
-        restore_backup(model, state)
+        restore_backup(model, state, training.optimizer.params.learning_rate)
         initial_epoch, history = int(state["epochs_completed"]), list(state["history"])
 
     guard = NanGuard()
     timer = EpochTimer(state.get("epoch_seconds", []) if state else [])
-    backup = TrainingBackup(backup_dir, guard, history, timer)
-    callbacks = [guard, timer, *build_callbacks(training.callbacks, training.schedule, out_dir, guard), backup]
+    backup = TrainingBackup(
+        backup_dir, guard, history, timer, learning_rate=training.optimizer.params.learning_rate
+    )
+    callbacks = [guard, timer, *build_callbacks(training.callbacks, training.schedule, out_dir, guard, spec.locate), backup]
     if initial_epoch < training.epochs:
         model.fit(
             bundle.train,
@@ -217,5 +223,6 @@ def train_spec(
         model, spec, bundle, out_dir, backup.history, timer.seconds, xla, num_classes, args
     )
     artifacts.export_if_listed(model, spec, out_dir, bundle, echo)
-    shutil.rmtree(backup_dir, ignore_errors=True)  # the run finished; nothing to resume
+    # Kept so that `--resume --epochs N` can train a finished model further.
+    backup.mark_finished()
     return TrainResult(out_dir, metrics, backup.history, len(backup.history), xla, model)

@@ -1,0 +1,131 @@
+"""`nncompile validate`, `build`, `schema` and `plot`: the spec-only verbs.
+
+`validate` and `schema` never import TensorFlow; `build` and `plot` do, inside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from compiler.errors import NNCompileError, Problem, SpecError
+
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a spec value, e.g. --set training.epochs=5 (repeatable).")
+allow_outside_option = click.option(
+    "--allow-outside", is_flag=True,
+    help="Let the spec refer to files outside its own folder.")
+out_option = click.option(
+    "--out", "out_root", default="saved_models", show_default=True,
+    type=click.Path(file_okay=False), help="Folder that holds saved_models/<name>/.")
+
+
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ start-up chatter off the user's terminal."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+
+
+@click.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@set_option
+@allow_outside_option
+def validate(specs: tuple[str, ...], overrides: tuple[str, ...], allow_outside: bool) -> None:
+    """Check SPEC files without building them (fast: no TensorFlow)."""
+    from compiler.api import load_spec
+
+    problems: list[Problem] = []
+    for path in specs:
+        try:
+            spec = load_spec(path, overrides, allow_outside=allow_outside)
+        except SpecError as err:
+            problems.extend(err.problems)
+            continue
+        click.echo(f"{path}: ok ({spec.name}: {len(spec.entries)} layers, "
+                   f"outputs {', '.join(spec.outputs)})")
+    if problems:
+        raise SpecError(problems)
+
+
+@click.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
+@set_option
+@allow_outside_option
+@out_option
+@click.option("--no-save", is_flag=True, help="Only print the summary; write nothing.")
+def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_root: str,
+          no_save: bool) -> None:
+    """Build SPEC into a Keras model, print its summary and check `expect:`.
+
+    Writes saved_models/<name>/model.keras and spec.resolved.yaml.
+    """
+    from compiler.api import load_spec
+
+    spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
+    quiet_tensorflow()
+    from compiler.graph import build as build_spec
+    from compiler.summary import format_summary
+
+    result = build_spec(spec, check_expect=False)
+    click.echo(format_summary(spec, result))
+    from compiler.graph import check_expectations
+
+    check_expectations(spec, result)
+    if spec.expect is not None:
+        click.echo("expect: ok")
+    if no_save:
+        return
+    from compiler.outputs import save_built_model
+
+    folder = save_built_model(spec, result.model, Path(out_root))
+    click.echo(f"wrote {folder / 'model.keras'} and {folder / 'spec.resolved.yaml'}")
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the schema to this file instead of standard output.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of a spec (for editors: yaml-language-server)."""
+    from compiler.json_schema import spec_json_schema
+
+    text = json.dumps(spec_json_schema(), indent=2, sort_keys=False)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@click.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Picture to write: .png or .svg.")
+@set_option
+@allow_outside_option
+def plot(spec_path: str, output: str, overrides: tuple[str, ...], allow_outside: bool) -> None:
+    """Draw the graph of SPEC (layers, shapes, connections) as a PNG or SVG picture."""
+    suffix = Path(output).suffix.lower()
+    if suffix not in (".png", ".svg"):
+        from compiler.errors import UsageError
+
+        raise UsageError(f"-o must end in .png or .svg, got '{output}'")
+    from compiler.api import load_spec
+
+    spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
+    quiet_tensorflow()
+    from compiler.graph import build as build_spec
+    from compiler.plot import plot_graph
+
+    result = build_spec(spec, check_expect=False)
+    try:
+        plot_graph(spec, result, Path(output))
+    except OSError as err:
+        raise NNCompileError(f"cannot write {output}: {err.strerror}") from None
+    click.echo(f"wrote {output}")
+
+
+COMMANDS = [validate, build, schema, plot]

@@ -1,0 +1,204 @@
+"""Export a model the way its spec asks, and load model files given on the command line.
+
+Layout of an export folder (``saved_models/<name>/`` by default)::
+
+    saved_model/            SavedModel, signature `serving_default`, dynamic batch
+    model.tflite            LiteRT flatbuffer, float32, batch 1
+    model.<mode>.tflite     the same, quantised (dynamic, float16 or int8)
+    model.keras             native Keras file
+    metadata.json           names, shapes, dtypes, labels, preprocessing, spec
+    spec.resolved.yaml      the spec after extends/variables/overrides
+
+Each item is written atomically (see :mod:`compiler.export.atomic`), so an
+earlier export stays intact until its replacement is complete and checked.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from compiler.errors import ExportError, ModelFileError
+from compiler.export.atomic import atomic_file, write_text_atomic
+from compiler.export.metadata import build_metadata, metadata_json
+from compiler.export.schema import EXPORT_FORMATS, TfliteOptions
+from compiler.export.signature import model_signature
+
+
+def tflite_file_name(quantize: str | None) -> str:
+    """``model.tflite`` for float32, ``model.<mode>.tflite`` for a quantised model."""
+    return "model.tflite" if quantize is None else f"model.{quantize}.tflite"
+
+
+def export_from_spec(
+    model,
+    spec: Any,
+    out_dir: Path | str,
+    data_bundle: Any = None,
+    formats: list[str] | None = None,
+    *,
+    tflite_options: TfliteOptions | None = None,
+) -> list[Any]:
+    """Export `model` into `out_dir` in each format, with metadata; return one report each.
+
+    Args:
+        model: The built (usually trained) Keras model.
+        spec: Its spec, or None when only a model file is known (names then
+            come from the model, and no spec is written).
+        out_dir: The export folder, e.g. ``saved_models/<name>``.
+        data_bundle: The spec's data; its training split calibrates int8,
+            its test split (else validation, else train) measures accuracy,
+            and its metadata (vocabularies, constants) goes into metadata.json.
+        formats: Formats to write; default: the spec's `export:` list, else all.
+        tflite_options: Overrides the spec's `tflite:` options (CLI flags).
+
+    Returns:
+        Reports (``.summary()`` gives one line each) in the order written.
+
+    Raises:
+        ExportError: A format is unknown or an export failed its check.
+    """
+    export_spec = getattr(spec, "export", None)
+    if formats is None:
+        formats = export_spec.formats() if export_spec is not None else list(EXPORT_FORMATS)
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown:
+        raise ExportError(f"unknown export format(s) {unknown}, expected {list(EXPORT_FORMATS)}")
+    options = tflite_options
+    if options is None:
+        options = export_spec.options("tflite") if export_spec is not None else TfliteOptions()
+
+    input_names = list(spec.inputs) if spec is not None else None
+    output_names = list(spec.outputs) if spec is not None else None
+    sig = model_signature(model, input_names, output_names)
+    meta = build_metadata(sig, spec, data_bundle)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    reports: list[Any] = []
+    for fmt in formats:
+        if fmt == "saved_model":
+            from compiler.export.saved_model import export_saved_model
+
+            reports.append(
+                export_saved_model(
+                    model,
+                    out / "saved_model",
+                    input_names=sig.input_names,
+                    output_names=sig.output_names,
+                    metadata=meta,
+                )
+            )
+        elif fmt == "tflite":
+            from compiler.export.tflite import export_tflite
+
+            calibration, samples, targets = _data_for_tflite(data_bundle)
+            reports.append(
+                export_tflite(
+                    model,
+                    out / tflite_file_name(options.quantize),
+                    quantize=options.quantize,
+                    representative_data=calibration,
+                    allow_select_ops=options.allow_select_ops,
+                    tolerance=options.effective_tolerance(),
+                    input_names=sig.input_names,
+                    output_names=sig.output_names,
+                    sample_data=samples,
+                    sample_targets=targets,
+                )
+            )
+        else:
+            reports.append(export_keras(model, out / "model.keras"))
+    write_text_atomic(out / "metadata.json", metadata_json(meta))
+    if spec is not None and hasattr(spec, "resolved_tree"):
+        import yaml
+
+        text = yaml.safe_dump(meta["spec"], sort_keys=False, allow_unicode=True)
+        write_text_atomic(out / "spec.resolved.yaml", text)
+    return reports
+
+
+def _data_for_tflite(bundle: Any) -> tuple[Any, Any, Any]:
+    if bundle is None or not getattr(bundle, "arrays", None):
+        return None, None, None
+    calibration = bundle.arrays["train"][0] if "train" in bundle.arrays else None
+    for split in ("test", "validation", "train"):
+        if split in bundle.arrays:
+            inputs, targets = bundle.arrays[split]
+            return calibration, inputs, targets
+    return calibration, None, None
+
+
+class KerasReport:
+    """What was written for the `.keras` format."""
+
+    format = "keras"
+
+    def __init__(self, path: Path, size_bytes: int):
+        self.path = path
+        self.size_bytes = size_bytes
+
+    def summary(self) -> str:
+        """One line for the console."""
+        return f"keras: {self.path} ({self.size_bytes / 1e6:.2f} MB)"
+
+
+def export_keras(model, path: Path | str) -> KerasReport:
+    """Save `model` as a `.keras` file atomically and check that it loads back."""
+    path = Path(path)
+    with atomic_file(path) as tmp:
+        model.save(tmp)
+        load_model_file(tmp)
+    return KerasReport(path, path.stat().st_size)
+
+
+def load_model_file(path: Path | str):
+    """Load a `.keras` file, or the `model.keras` in a ``saved_models/<name>/`` folder.
+
+    Raises:
+        ModelFileError: The path is missing, of the wrong kind, truncated or
+            not a Keras model; the message says what was expected.
+    """
+    path = Path(path)
+    expected = "expected a .keras file or a saved_models/<name>/ folder holding model.keras"
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such file or folder ({expected})")
+    if path.is_dir():
+        if (path / "model.keras").is_file():
+            return load_model_file(path / "model.keras")
+        if (path / "saved_model.pb").is_file():
+            raise ModelFileError(
+                f"{path}: this is a SavedModel folder, which cannot be re-exported; "
+                f"{expected} (e.g. the folder that contains this one)"
+            )
+        raise ModelFileError(f"{path}: the folder holds no model.keras ({expected})")
+    if path.suffix in (".tflite", ".pb", ".h5", ".hdf5"):
+        raise ModelFileError(f"{path}: a '{path.suffix}' file cannot be loaded here; {expected}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"{path}: not a .keras file (a .keras file is a zip archive; "
+            "this one is truncated, empty or something else)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise ModelFileError(f"{path}: damaged .keras archive: {err}") from err
+    if damaged is not None:
+        raise ModelFileError(f"{path}: damaged .keras archive (bad member '{damaged}')")
+    missing = [n for n in ("config.json", "metadata.json") if n not in names]
+    if missing:
+        raise ModelFileError(
+            f"{path}: a zip file but not a Keras model: it lacks {', '.join(missing)}"
+        )
+    import keras
+
+    import custom_layers  # noqa: F401 - registers the project's layers for deserialisation
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as err:  # noqa: BLE001 - Keras raises many types for bad files
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelFileError(f"{path}: cannot load the Keras model: {first}") from err

@@ -1,0 +1,84 @@
+"""JSON Schema of a spec, for editors (yaml-language-server) and documentation.
+
+Top-level sections come from the pydantic models; each layer list item is
+"exactly one key, a layer type, whose value follows that type's schema". Block
+uses are user-defined names, so a single-key mapping with another name is
+also accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.layers import all_layer_classes
+
+_COMMON = ("name", "inputs", "trainable")
+
+
+def _layer_schema(cls, defs: dict[str, Any]) -> dict[str, Any]:
+    schema = cls.model_json_schema(ref_template="#/$defs/{model}")
+    defs.update(schema.pop("$defs", {}))
+    inputs = schema["properties"].get("inputs")
+    if inputs is not None:
+        schema["properties"]["inputs"] = {"anyOf": [{"type": "string"}, inputs],
+                                          "description": inputs.get("description", "")}
+    schema["properties"].pop("type_name", None)
+    schema.pop("title", None)
+    options: list[dict[str, Any]] = [schema, {"type": "null"}]
+    if cls.shorthand:
+        options.append(schema["properties"][cls.shorthand])
+    description = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+    return {"anyOf": options, "description": description}
+
+
+def spec_json_schema() -> dict[str, Any]:
+    from compiler.spec.schema import Spec
+
+    root = Spec.model_json_schema(ref_template="#/$defs/{model}")
+    defs: dict[str, Any] = root.pop("$defs", {})
+    layer_items = []
+    names = []
+    for name, cls in sorted(all_layer_classes().items()):
+        names.append(name)
+        layer_items.append({
+            "type": "object",
+            "properties": {name: _layer_schema(cls, defs)},
+            "required": [name],
+            "additionalProperties": False,
+        })
+    block_use = {
+        "type": "object", "minProperties": 1, "maxProperties": 1,
+        "propertyNames": {"not": {"enum": names}},
+        "description": "A use of a block defined under `blocks:`",
+    }
+    bare = {"type": "string", "enum": names, "description": "A layer type with no parameters"}
+    layer_list = {"type": "array", "items": {"anyOf": [*layer_items, block_use, bare]}}
+    root["properties"]["layers"] = {**layer_list,
+                                    "description": root["properties"]["layers"].get("description")}
+    root["properties"]["blocks"] = {
+        "type": "object",
+        "description": root["properties"]["blocks"].get("description"),
+        "additionalProperties": {
+            "type": "object",
+            "properties": {
+                "params": {"type": "object", "description": "Parameters and their defaults (null: required)"},
+                "inputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "output": {"type": "string"},
+                "description": {"type": "string"},
+                "layers": layer_list,
+            },
+            "required": ["layers"],
+            "additionalProperties": False,
+        },
+    }
+    inputs = root["properties"]["inputs"]
+    value = inputs.get("additionalProperties")
+    if value is not None:
+        inputs["additionalProperties"] = {"anyOf": [value, {"type": "array"}]}
+    outputs = root["properties"]["outputs"]
+    root["properties"]["outputs"] = {"anyOf": [{"type": "string"}, outputs],
+                                     "description": outputs.get("description")}
+    root["$defs"] = defs
+    root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    root["title"] = "nncompile spec"
+    return root
