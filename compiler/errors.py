@@ -95,5 +95,7 @@ def did_you_mean(word: str, choices) -> str:
     """Return `` (did you mean 'x'?)`` for the closest choice, or an empty string."""
     import difflib
 
-    close = difflib.get_close_matches(str(word), sorted(choices), n=1, cutoff=0.6)
+    # Short names differ by a larger fraction for one typo ('c3' vs 'c2').
+    cutoff = 0.5 if len(str(word)) <= 4 else 0.6
+    close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=cutoff)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -40,6 +40,8 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
     from compiler.export.run import export_from_spec
     from compiler.export.schema import TfliteOptions
 
+    if formats and (quantize or tolerance) and "tflite" not in formats:
+        raise UsageError("--quantize and --tolerance apply to the TFLite format; add --format tflite")
     path = Path(target)
     if path.suffix in (".yaml", ".yml"):
         model, spec, default_out = _from_spec(path)
@@ -53,8 +55,6 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
     if tolerance is not None:
         changes["tolerance"] = tolerance
     options = base.model_copy(update=changes)
-    if formats and quantize and "tflite" not in formats:
-        raise UsageError("--quantize applies to the TFLite format; add --format tflite")
     data = _load_data(spec) if spec is not None and _wants_data(formats, options) else None
     out = Path(out_dir) if out_dir else default_out
     reports = export_from_spec(

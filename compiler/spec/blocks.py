@@ -167,12 +167,14 @@ class Expander:
             return []
         out = []
         for ref in refs:
-            if ref in scope.mapping:
-                out.append(scope.mapping[ref])
+            base, index = _split_ref(ref)
+            if base in scope.mapping:
+                out.append(scope.mapping[base] + index)
             else:
                 self.problems.add(
-                    f"unknown layer '{ref}'{did_you_mean(ref, scope.mapping)}; {scope.what}",
+                    f"unknown layer '{ref}'{did_you_mean(base, scope.mapping)}; {scope.what}",
                     mark, path)
+                out.append(ref)  # keep it, so no second error says the layer has no input
         return out
 
     def add_entry(self, kind: str, params: Any, item: Any, path: tuple, scope: _Scope,
@@ -321,6 +323,15 @@ class Expander:
             actual = [self.aliases[inst]]
             output = self.aliases[inst]
         return output
+
+
+def _split_ref(ref: str) -> tuple[str, str]:
+    """``enc[1]`` → (``enc``, ``[1]``): one output of a layer with several."""
+    if ref.endswith("]") and "[" in ref:
+        base, _, rest = ref.partition("[")
+        if rest[:-1].isdigit():
+            return base, f"[{rest}"
+    return ref, ""
 
 
 def _instance_for(target: str, scope: _Scope, instances: dict[str, Instance]) -> str | None:

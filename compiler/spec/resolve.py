@@ -42,7 +42,18 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise SpecError(self.items)
+            raise SpecError(self.deduplicated())
+
+    def deduplicated(self) -> list[Problem]:
+        """One problem per position: a value that failed to resolve is not also mistyped."""
+        seen, out = set(), []
+        for problem in self.items:
+            loc = problem.location
+            key = (loc.file, loc.line, loc.col, loc.path) if loc.line is not None else id(problem)
+            if key not in seen:
+                seen.add(key)
+                out.append(problem)
+        return out
 
 
 def format_path(parts: tuple | list) -> str:

@@ -207,6 +207,7 @@ def train_spec(
             initial_epoch=initial_epoch,
             class_weight=class_weights(spec, bundle, num_classes),
             callbacks=callbacks,
+            shuffle=False,  # the data pipeline shuffles each epoch itself
             verbose=verbose,
         )
     if guard.tripped is not None:

@@ -1,0 +1,116 @@
+"""TFLite export: builtin ops only, numbers match Keras, quantisation, clear refusals."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from ai_edge_litert.interpreter import Interpreter
+from test_export_models import make_model, make_two_headed
+
+from compiler.errors import ExportError
+from compiler.export.tflite import export_tflite
+from compiler.export.tflite_ops import list_ops, non_builtin_ops
+
+CALIBRATION = np.random.default_rng(0).standard_normal((40, 12, 5)).astype("float32")
+
+
+def _run(path, inputs):
+    runner = Interpreter(model_path=str(path)).get_signature_runner("serving_default")
+    return runner(**inputs)
+
+
+@pytest.mark.parametrize(
+    "kind", ["mlp", "cnn", "lstm", "gru", "simple_rnn", "bidirectional", "minimal_gru"]
+)
+def test_builtin_ops_only_and_matches_keras(kind, tmp_path):
+    model = make_model(kind)
+    report = export_tflite(model, tmp_path / "m.tflite")
+    content = (tmp_path / "m.tflite").read_bytes()
+    assert non_builtin_ops(list_ops(content)) == []
+    assert report.select_ops == [] and report.max_abs_diff < 1e-4
+    # An independent check with the interpreter an application would use.
+    x = np.random.default_rng(5).standard_normal((1, 12, 5)).astype("float32")
+    got = _run(tmp_path / "m.tflite", {"seq": x})["out"]
+    np.testing.assert_allclose(got, np.asarray(model(x)), atol=1e-4)
+
+
+def test_names_dtypes_and_several_outputs(tmp_path):
+    model = make_two_headed()
+    export_tflite(model, tmp_path / "m.tflite")
+    runner = Interpreter(model_path=str(tmp_path / "m.tflite")).get_signature_runner()
+    details = runner.get_input_details()
+    assert details["tokens"]["dtype"] == np.int32 and details["left"]["dtype"] == np.float32
+    left = np.ones((1, 4), "float32")
+    tokens = np.arange(6, dtype="int32")[None]
+    got = runner(left=left, tokens=tokens)
+    score, prob = model([left, tokens])
+    np.testing.assert_allclose(got["score"], np.asarray(score), atol=1e-5)
+    np.testing.assert_allclose(got["prob"], np.asarray(prob), atol=1e-5)
+
+
+@pytest.mark.parametrize("quantize", ["dynamic", "float16", "int8"])
+def test_quantisation_shrinks_and_agrees(quantize, tmp_path):
+    inp = keras.Input((12, 5), name="seq")
+    x = keras.layers.Dense(64, activation="relu")(keras.layers.Flatten()(inp))
+    model = keras.Model(inp, keras.layers.Dense(3, activation="softmax", name="out")(x))
+    plain = export_tflite(model, tmp_path / "f.tflite")
+    report = export_tflite(
+        model, tmp_path / "q.tflite", quantize=quantize, representative_data=CALIBRATION,
+        sample_targets=np.argmax(np.asarray(model(CALIBRATION)), -1),
+    )
+    assert report.size_bytes < plain.size_bytes * (0.6 if quantize != "int8" else 0.4)
+    assert report.agreement is not None and report.agreement >= 0.9
+    assert report.accuracy >= 0.9 and report.keras_accuracy == 1.0
+    ops = list_ops((tmp_path / "q.tflite").read_bytes())
+    if quantize == "int8":
+        assert "QUANTIZE" in ops
+    assert quantize in report.summary()
+
+
+def test_int8_needs_representative_data(tmp_path):
+    with pytest.raises(ExportError, match="representative"):
+        export_tflite(make_model("mlp"), tmp_path / "m.tflite", quantize="int8")
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_int8_refuses_recurrent_loops_naming_the_layer(tmp_path):
+    with pytest.raises(ExportError, match="my_lstm.*dynamic or float16"):
+        export_tflite(make_model("lstm"), tmp_path / "m.tflite", quantize="int8",
+                      representative_data=CALIBRATION)
+
+
+class _Inverse(keras.layers.Layer):
+    """A layer whose op (MatrixInverse) has no builtin TFLite kernel."""
+
+    def call(self, x):
+        return keras.ops.linalg.inv(x)
+
+
+def _inverse_model():
+    inp = keras.Input((4, 4), name="mat")
+    return keras.Model(inp, keras.layers.Flatten(name="flat")(_Inverse(name="inverse")(inp)))
+
+
+def test_flex_op_is_refused_naming_op_and_layer(tmp_path):
+    with pytest.raises(ExportError) as info:
+        export_tflite(_inverse_model(), tmp_path / "m.tflite")
+    message = str(info.value)
+    assert "MatrixInverse" in message and "'inverse'" in message
+    assert "--allow-select-ops" in message
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_allow_select_ops_is_an_explicit_opt_in(tmp_path):
+    report = export_tflite(_inverse_model(), tmp_path / "m.tflite", allow_select_ops=True)
+    assert report.select_ops == ["FlexMatrixInverse"]
+    assert non_builtin_ops(list_ops((tmp_path / "m.tflite").read_bytes())) == ["FlexMatrixInverse"]
+
+
+def test_tolerance_failure_keeps_previous_file(tmp_path):
+    model = make_model("mlp")
+    export_tflite(model, tmp_path / "m.tflite")
+    before = (tmp_path / "m.tflite").read_bytes()
+    with pytest.raises(ExportError, match="tolerance"):
+        export_tflite(model, tmp_path / "m.tflite", quantize="float16", tolerance=1e-12)
+    assert (tmp_path / "m.tflite").read_bytes() == before
