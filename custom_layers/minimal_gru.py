@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+from keras import ops
 
 # `backend.rnn` is the time loop `keras.layers.RNN` itself runs on; it takes
 # care of masks, `go_backwards` and `unroll` the same way for every backend.
@@ -44,7 +45,9 @@ class MinimalGRU(keras.layers.RNN):
 
     The input projection ``x_t [W | M] + [b | a]`` does not depend on the
     state, so it is computed for all time steps in one matrix product before
-    the loop; each step then does a single ``(units, 2 * units)`` product.
+    the loop; each step then does a single ``(units, 2 * units)`` product
+    (`keras.layers.GRU` does a ``(units, 3 * units)`` one and an input
+    product per step).
     Weights are those of `MinimalGRUCell`: ``kernel`` ``(input_dim, 2*units)``,
     ``recurrent_kernel`` ``(units, 2*units)``, ``bias`` ``(2*units,)``,
     candidate columns first, gate columns second.
@@ -161,15 +164,22 @@ class MinimalGRU(keras.layers.RNN):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         cell = self.cell
-        # All time steps in one (batch*time, input_dim) x (input_dim, 2*units)
-        # product: the loop below is left with the recurrent product only.
-        projected = cell.project_inputs(sequences, training=training)
+        # Time-major before the projection: the transpose then moves
+        # input_dim columns instead of 2 * units, and the loop reads its
+        # steps without another transpose.
+        projected = cell.project_inputs(ops.transpose(sequences, (1, 0, 2)), training=training)
+        if mask is not None:
+            mask = ops.transpose(mask, (1, 0))
+        # Read once here: a variable read inside the loop is repeated at every
+        # step, and its gradient is accumulated step by step.
+        recurrent_kernel = ops.convert_to_tensor(cell.recurrent_kernel)
+        dropout_mask = cell.recurrent_dropout_mask(initial_state[0], training=training)
 
         def step(projected_t: Any, states: Any) -> tuple[Any, list[Any]]:
-            h = cell.recurrent_step(projected_t, states[0], training=training)
+            h = cell.recurrent_step(projected_t, states[0], recurrent_kernel, dropout_mask)
             return h, [h]
 
-        return backend.rnn(
+        last_output, outputs, states = backend.rnn(
             step,
             projected,
             list(initial_state),
@@ -177,9 +187,13 @@ class MinimalGRU(keras.layers.RNN):
             mask=mask,
             unroll=self.unroll,
             input_length=sequences.shape[1],
+            time_major=True,
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
         )
+        if self.return_sequences:
+            outputs = ops.transpose(outputs, (1, 0, 2))
+        return last_output, outputs, states
 
     def call(
         self,

@@ -161,7 +161,13 @@ class MinimalGRUCell(keras.layers.Layer, DropoutRNNCell):
             projected = projected + self.bias
         return projected
 
-    def recurrent_step(self, projected_t: Any, h_tm1: Any, training: bool = False) -> Any:
+    def recurrent_step(
+        self,
+        projected_t: Any,
+        h_tm1: Any,
+        recurrent_kernel: Any,
+        recurrent_dropout_mask: Any = None,
+    ) -> Any:
         """One step of the recurrence on already projected inputs.
 
         This is the only work left inside the time loop: one
@@ -170,24 +176,36 @@ class MinimalGRUCell(keras.layers.Layer, DropoutRNNCell):
         Args:
             projected_t: Tensor ``(batch, 2 * units)`` from `project_inputs`.
             h_tm1: Previous state ``(batch, units)``.
-            training: Whether recurrent dropout applies.
+            recurrent_kernel: ``self.recurrent_kernel``, read once outside
+                the loop by the caller.
+            recurrent_dropout_mask: Optional ``(batch, units)`` mask applied
+                to the state in the recurrent product.
 
         Returns:
             The new state ``h_t`` of shape ``(batch, units)``.
         """
-        h_in = h_tm1
-        if training and 0.0 < self.recurrent_dropout < 1.0:
-            h_in = h_tm1 * self.get_recurrent_dropout_mask(h_tm1)
-        z = projected_t + ops.matmul(h_in, self.recurrent_kernel)
-        candidate = self.activation(z[:, : self.units])
-        gate = self.recurrent_activation(z[:, self.units :])
+        h_in = h_tm1 if recurrent_dropout_mask is None else h_tm1 * recurrent_dropout_mask
+        # split, not two slices: its gradient is one concatenation, where
+        # each slice's gradient would pad a full-width tensor of zeros.
+        candidate, gate = ops.split(projected_t + ops.matmul(h_in, recurrent_kernel), 2, axis=-1)
         # Γ⊙h̃ + (1−Γ)⊙h  ==  h + Γ⊙(h̃ − h): one multiply fewer per step.
-        return h_tm1 + gate * (candidate - h_tm1)
+        return h_tm1 + self.recurrent_activation(gate) * (self.activation(candidate) - h_tm1)
+
+    def recurrent_dropout_mask(self, h_tm1: Any, training: bool = False) -> Any:
+        """The cached recurrent dropout mask, or None when it does not apply."""
+        if training and 0.0 < self.recurrent_dropout < 1.0:
+            return self.get_recurrent_dropout_mask(h_tm1)
+        return None
 
     def call(self, inputs: Any, states: Any, training: bool = False) -> tuple[Any, list[Any]]:
         h_tm1 = states[0] if isinstance(states, (list, tuple)) else states
         projected = self.project_inputs(inputs, training=training)
-        h = self.recurrent_step(projected, h_tm1, training=training)
+        h = self.recurrent_step(
+            projected,
+            h_tm1,
+            self.recurrent_kernel,
+            self.recurrent_dropout_mask(h_tm1, training=training),
+        )
         new_states = [h] if isinstance(states, (list, tuple)) else h
         return h, new_states
 
