@@ -64,8 +64,9 @@ def _clean_keras_message(err: Exception) -> str:
 
 
 class _Builder:
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, reuse: Any = None):
         self.spec = spec
+        self.reuse = reuse  # a built model whose layers (and weights) are used again
         self.tensors: dict[str, Any] = {}
         self.layers: dict[str, list[Any]] = {}
         self.layer_specs: dict[str, Any] = {}
@@ -132,6 +133,8 @@ class _Builder:
             raise self.fail(entry, problem)
         built = layer_spec.build()
         layers = [layer for layer in (built if isinstance(built, list) else [built]) if layer]
+        if self.reuse is not None:
+            layers = [self.reuse.get_layer(layer.name) for layer in layers]
         try:
             out = layer_spec.call(layers, tensors)
         except (ValueError, TypeError, IndexError) as err:
@@ -176,6 +179,53 @@ class _Builder:
 
 def _source_name(ref: str) -> str:
     return ref
+
+
+def decoder_entry(spec: Spec):
+    """The `attention_decoder` entry of a seq2seq spec, or None."""
+    return next(((e, s) for e, s in spec.entries if e.type == "attention_decoder"), None)
+
+
+def build_inference_model(spec: Spec, model: Any):
+    """The graph an application runs: for seq2seq, greedy decoding without teacher forcing.
+
+    Uses the layers (and so the weights) of ``model``, the built or trained
+    training graph. Returns ``(inference_model, output_names)``; for a spec
+    without an `attention_decoder` that is ``(model, spec.outputs)``.
+    """
+    found = decoder_entry(spec)
+    if found is None:
+        return model, [o.split("[")[0] for o in spec.outputs]
+    import keras
+
+    entry, _ = found
+    teacher = entry.inputs[1]
+    if teacher not in spec.inputs:
+        raise SpecError(Problem(
+            f"the attention_decoder's second input must be a spec input (the teacher-forcing "
+            f"tokens), got '{teacher}'", entry.where("inputs")[0].location()
+            if entry.where("inputs")[0] else Location()))
+    builder = _Builder(spec, reuse=model)
+    inputs = {name: keras.Input(shape=tuple(s.shape), dtype=s.dtype, name=name)
+              for name, s in spec.inputs.items() if name != teacher}
+    builder.tensors.update(inputs)
+    for e, layer_spec in spec.entries:
+        if e is entry:
+            decoder = model.get_layer(e.name)
+            builder.tensors[e.name] = decoder([builder.tensor(e.inputs[0], e)])
+            break
+        if any(ref.split("[")[0] not in builder.tensors for ref in e.inputs):
+            continue  # depends on the teacher-forcing input: not part of inference
+        tensors = [builder.tensor(ref, e) for ref in e.inputs]
+        if e.type == "apply":
+            builder.tensors[e.name] = builder.apply_shared(e, layer_spec, tensors)
+        else:
+            builder.tensors[e.name], _ = builder.add(e, layer_spec, tensors)
+    tokens, attention = builder.tensors[entry.name]
+    in_list = list(inputs.values())
+    inference = keras.Model(in_list[0] if len(in_list) == 1 else in_list, [tokens, attention],
+                            name=f"{spec.name}_inference")
+    return inference, [entry.name, f"{entry.name}_attention"]
 
 
 def build(spec: Spec, *, check_expect: bool = True) -> BuildResult:

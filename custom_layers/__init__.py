@@ -6,10 +6,11 @@ name, which is enough to load a saved ``.keras`` file that uses them.
 
 from custom_layers import activations  # noqa: F401  (registers `step`)
 from custom_layers.additive_attention import BahdanauAttention
+from custom_layers.attention_decoder import AttentionDecoder
 from custom_layers.cast import Cast
 from custom_layers.maxout import Maxout
 from custom_layers.minimal_gru import MinimalGRU
 from custom_layers.minimal_gru_cell import MinimalGRUCell
 from custom_layers.pairwise_distance import PairwiseDistance
 
-__all__ = ["BahdanauAttention", "Cast", "Maxout", "MinimalGRU", "MinimalGRUCell", "PairwiseDistance"]
+__all__ = ["AttentionDecoder", "BahdanauAttention", "Cast", "Maxout", "MinimalGRU", "MinimalGRUCell", "PairwiseDistance"]

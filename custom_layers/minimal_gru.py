@@ -167,7 +167,9 @@ class MinimalGRU(keras.layers.RNN):
         # Time-major before the projection: the transpose then moves
         # input_dim columns instead of 2 * units, and the loop reads its
         # steps without another transpose.
-        projected = cell.project_inputs(ops.transpose(sequences, (1, 0, 2)), training=training)
+        projected = cell.project_inputs(
+            ops.transpose(sequences, (1, 0, 2)), training=training, time_major=True
+        )
         if mask is not None:
             mask = ops.transpose(mask, (1, 0))
         # Read once here: a variable read inside the loop is repeated at every

@@ -136,26 +136,31 @@ class MinimalGRUCell(keras.layers.Layer, DropoutRNNCell):
             self.bias = None
         self.built = True
 
-    def project_inputs(self, inputs: Any, training: bool = False) -> Any:
+    def project_inputs(self, inputs: Any, training: bool = False, time_major: bool = False) -> Any:
         """Input half of the pre-activations: ``x [W | M] + [b | a]``.
 
         It has no recurrence, so `MinimalGRU` calls it once on the whole
-        sequence ``(batch, time, input_dim)``; it works on any leading shape.
+        sequence.
 
         Args:
-            inputs: Tensor ``(..., input_dim)``.
+            inputs: Tensor ``(batch, input_dim)``, or a sequence
+                ``(batch, time, input_dim)`` (``(time, batch, input_dim)``
+                when ``time_major``).
             training: Whether input dropout applies.
+            time_major: Whether the time axis of a sequence comes first.
 
         Returns:
-            Tensor ``(..., 2 * units)``.
+            Tensor of the same leading shape, last axis ``2 * units``.
         """
         if training and 0.0 < self.dropout < 1.0:
-            is_sequence = len(inputs.shape) == 3
-            dp_mask = self.get_dropout_mask(inputs[:, 0] if is_sequence else inputs)
-            if is_sequence:
-                # One mask per sequence, broadcast over the time axis.
-                dp_mask = ops.expand_dims(dp_mask, 1)
-            inputs = inputs * dp_mask
+            if len(inputs.shape) == 2:
+                inputs = inputs * self.get_dropout_mask(inputs)
+            else:
+                # One mask per sequence, shared by every time step.
+                time_axis = 0 if time_major else 1
+                step_input = inputs[0] if time_major else inputs[:, 0]
+                dp_mask = ops.expand_dims(self.get_dropout_mask(step_input), time_axis)
+                inputs = inputs * dp_mask
         projected = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             projected = projected + self.bias

@@ -86,7 +86,8 @@ def test_cli_exports_all_formats_with_metadata(tmp_path, keras_file):
 
 def test_cli_bad_model_file_is_exit_1_without_traceback(tmp_path):
     (tmp_path / "junk.keras").write_text("hello")
-    result = CliRunner().invoke(cli, ["export", str(tmp_path / "junk.keras"), "--out", str(tmp_path)])
+    junk = str(tmp_path / "junk.keras")
+    result = CliRunner().invoke(cli, ["export", junk, "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert "not a .keras file" in result.output and "Traceback" not in result.output
 

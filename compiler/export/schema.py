@@ -48,7 +48,7 @@ class TfliteOptions(StrictModel):
     """Post-training quantisation: dynamic (int8 weights), float16, or int8 (full integer)."""
 
     allow_select_ops: bool = False
-    """Allow TensorFlow (Flex) ops the LiteRT builtin runtime lacks; apps then need the Flex delegate."""
+    """Allow TensorFlow (Flex) ops LiteRT lacks; apps then need the Flex delegate."""
 
     tolerance: float | None = Field(default=None, gt=0)
     """Largest accepted |TFLite - Keras| / max(1, peak |Keras|); default depends on `quantize`."""
@@ -98,7 +98,9 @@ class ExportSpec(
         list[
             Annotated[
                 ExportItem,
-                BeforeValidator(_expand_shorthand, json_schema_input_type=ExportFormat | ExportItem),
+                BeforeValidator(
+                    _expand_shorthand, json_schema_input_type=ExportFormat | ExportItem
+                ),
             ]
         ]
     ]

@@ -73,7 +73,8 @@ class TfliteReport:
         """One line for the console."""
         mode = self.quantize or "float32"
         parts = [f"tflite ({mode}): {self.path} ({self.size_bytes / 1e6:.2f} MB)"]
-        parts.append(f"{len(self.ops)} op types" + (f", Flex: {self.select_ops}" if self.select_ops else ", builtin only"))
+        flex = f", Flex: {self.select_ops}" if self.select_ops else ", builtin only"
+        parts.append(f"{len(self.ops)} op types{flex}")
         if self.max_abs_diff is not None:
             parts.append(f"max |diff| vs Keras {self.max_abs_diff:.2e} on {self.samples} samples")
         if self.agreement is not None:
@@ -235,7 +236,8 @@ def _refuse_int8_loops(frozen, model) -> None:
 def _configure(converter, sig, quantize, calibration, allow_select_ops) -> None:
     import tensorflow as tf
 
-    builtins = tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quantize == "int8" else tf.lite.OpsSet.TFLITE_BUILTINS
+    opsets = tf.lite.OpsSet
+    builtins = opsets.TFLITE_BUILTINS_INT8 if quantize == "int8" else opsets.TFLITE_BUILTINS
     ops = [builtins]
     if allow_select_ops:
         ops.append(tf.lite.OpsSet.SELECT_TF_OPS)

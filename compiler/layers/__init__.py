@@ -56,6 +56,8 @@ LAYER_TYPES: dict[str, str] = {
     "minimal_gru": "recurrent",
     "simple_rnn": "recurrent",
     "time_distributed": "recurrent",
+    # seq2seq.py
+    "attention_decoder": "seq2seq",
     # structure.py
     "apply": "structure",
     # conv.py

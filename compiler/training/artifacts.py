@@ -67,7 +67,10 @@ def write_classifier_reports(model, spec, bundle, out_dir: Path, num_classes: in
     return True
 
 
-def write_outputs(model, spec, bundle, out_dir: Path, history, epoch_seconds, xla, num_classes, args) -> dict:
+def write_outputs(
+    model, spec, bundle, out_dir: Path, history, epoch_seconds, xla, num_classes, args,
+    peak_rss_mib: float | None = None,
+) -> dict:
     """Write model.keras, spec.resolved.yaml, metrics.json, history.csv and the plots.
 
     Returns:
@@ -96,6 +99,7 @@ def write_outputs(model, spec, bundle, out_dir: Path, history, epoch_seconds, xl
         "epochs_completed": len(history),
         "epoch_seconds": list(epoch_seconds[: len(history)]),
         "mean_epoch_seconds": float(np.mean(epoch_seconds)) if epoch_seconds else None,
+        "peak_rss_mib_after_fit": peak_rss_mib,
         "losses": args.loss_names,
         "task": bundle.task,
         "class_names": bundle.class_names,

@@ -126,6 +126,13 @@ def _start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
     return None
 
 
+def _peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def train_spec(
     spec,
     *,
@@ -210,6 +217,7 @@ def train_spec(
             shuffle=False,  # the data pipeline shuffles each epoch itself
             verbose=verbose,
         )
+    peak_rss_mib = _peak_rss_mib()
     if guard.tripped is not None:
         epoch, batch, value = guard.tripped
         kept = f"epoch {len(backup.history)}" if backup.history else "no completed epoch"
@@ -221,7 +229,8 @@ def train_spec(
         )
 
     metrics = artifacts.write_outputs(
-        model, spec, bundle, out_dir, backup.history, timer.seconds, xla, num_classes, args
+        model, spec, bundle, out_dir, backup.history, timer.seconds, xla, num_classes, args,
+        peak_rss_mib,
     )
     artifacts.export_if_listed(model, spec, out_dir, bundle, echo)
     # Kept so that `--resume --epochs N` can train a finished model further.

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import keras
 
-TRIAL_STEPS = 5
+TRIAL_STEPS = 10
+WARMUP_STEPS = 3
 
 
 @dataclass
@@ -41,12 +42,22 @@ def keras_refuses_jit(model: keras.Model) -> str | None:
     return f"Keras disables XLA for layers that do not support it: {', '.join(unsupported)}"
 
 
+class _StepClock(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.ends: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
 def _time_steps(model: keras.Model, dataset, steps: int) -> float:
-    # The first call traces and compiles; only the second one is timed.
-    model.fit(dataset.take(steps), epochs=1, verbose=0)
-    start = time.perf_counter()
-    model.fit(dataset.take(steps), epochs=1, verbose=0)
-    return (time.perf_counter() - start) / steps
+    # Time between batch ends, after a few warm-up steps that trace and
+    # compile: per-call fit overhead and compilation would drown the signal.
+    clock = _StepClock()
+    data = dataset.repeat().take(WARMUP_STEPS + steps)
+    model.fit(data, epochs=1, verbose=0, callbacks=[clock])
+    return (clock.ends[-1] - clock.ends[WARMUP_STEPS - 1]) / steps
 
 
 def choose_xla(
