@@ -31,6 +31,32 @@ def _layer_schema(cls, defs: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": options, "description": description}
 
 
+_EXPRESSION = {"type": "string", "pattern": "\\$",
+               "description": "A variable or expression: $name, $width * 2"}
+
+
+def _allow_expressions(node: Any) -> Any:
+    """Any typed value may also be written as a `$variable` expression."""
+    if isinstance(node, list):
+        return [_allow_expressions(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _allow_expressions(v) for k, v in node.items()}
+    if out.get("type") in ("integer", "number", "boolean") or (
+            "enum" in out and "propertyNames" not in node) or "const" in out:
+        return {"anyOf": [out, _EXPRESSION]}
+    return out
+
+
+def _bare_names(definition: dict[str, Any]) -> dict[str, Any]:
+    """A one-key choice (`{adam: {...}}`) may also be given as its bare name (`adam`)."""
+    if definition.get("maxProperties") == 1 and definition.get("properties"):
+        names = sorted(definition["properties"])
+        return {"anyOf": [definition, {"type": "string", "enum": names}],
+                "description": definition.get("description", "")}
+    return definition
+
+
 def spec_json_schema() -> dict[str, Any]:
     from compiler.spec.schema import Spec
 
@@ -72,13 +98,16 @@ def spec_json_schema() -> dict[str, Any]:
         },
     }
     inputs = root["properties"]["inputs"]
-    value = inputs.get("additionalProperties")
-    if value is not None:
-        inputs["additionalProperties"] = {"anyOf": [value, {"type": "array"}]}
+    for key in ("additionalProperties",):
+        if isinstance(inputs.get(key), dict):
+            inputs[key] = {"anyOf": [inputs[key], {"type": "array"}]}
+    for pattern, value in (inputs.get("patternProperties") or {}).items():
+        inputs["patternProperties"][pattern] = {"anyOf": [value, {"type": "array"}]}
     outputs = root["properties"]["outputs"]
     root["properties"]["outputs"] = {"anyOf": [{"type": "string"}, outputs],
                                      "description": outputs.get("description")}
-    root["$defs"] = defs
+    root["$defs"] = {name: _bare_names(d) for name, d in defs.items()}
+    root = _allow_expressions(root)
     root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     root["title"] = "nncompile spec"
     return root

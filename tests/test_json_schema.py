@@ -44,19 +44,8 @@ def test_specs_folder_has_examples():
     assert EXAMPLES, "specs/ holds no example"
 
 
-# Examples the schema rejects because of the bugs shown by the three xfail tests
-# below (input shorthand, `$variables`, bare loss/metric names).
-SCHEMA_BUGS = ("compiler/json_schema.py rejects valid specs: `x: [8, 8, 3]` input shorthand, "
-               "`$var` expressions in layer parameters, bare loss/metric names")
-KNOWN_REJECTED = {"alexnet.yaml", "digits_cnn.yaml", "digits_mlp.yaml", "inception.yaml",
-                  "lenet5.yaml", "mlp_figure6_1.yaml", "perceptron.yaml", "resnet50.yaml",
-                  "siamese.yaml", "vgg16.yaml"}
-
-
 @pytest.mark.parametrize("path", [
-    pytest.param(p, id=p.name, marks=[pytest.mark.xfail(reason=SCHEMA_BUGS, strict=True)]
-                 if p.name in KNOWN_REJECTED else [])
-    for p in EXAMPLES
+    pytest.param(p, id=p.name) for p in EXAMPLES
 ])
 def test_example_spec_validates(validator, path):
     tree = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -113,9 +102,6 @@ def with_inputs_and_layers(inputs, layers, **sections):
     return {"nncompile": 1, "name": "t", "inputs": inputs, "layers": layers, **sections}
 
 
-@pytest.mark.xfail(strict=True, reason="the input shorthand `x: [8, 8, 3]` is rejected: pydantic "
-                   "puts the input mapping under patternProperties, json_schema.py only wraps "
-                   "additionalProperties")
 def test_input_shorthand_validates(validator):
     assert errors(validator, with_inputs_and_layers({"x": [8, 8, 3]}, ["flatten"])) == []
 
@@ -127,8 +113,6 @@ def test_input_mapping_validates(validator):
     assert errors(validator, tree) != []
 
 
-@pytest.mark.xfail(strict=True, reason="`$name` / `$name * 2` variable expressions are rejected "
-                   "wherever a number or a name is expected, e.g. dense.units")
 def test_variables_validate(validator):
     tree = with_inputs_and_layers(
         {"x": {"shape": [4]}},
@@ -137,9 +121,6 @@ def test_variables_validate(validator):
     assert errors(validator, tree) == []
 
 
-@pytest.mark.xfail(strict=True, reason="training.loss / metrics as a bare name (`loss: mse`, "
-                   "`metrics: [accuracy]`) is rejected: the single-key choice models only "
-                   "describe the `{mse: {}}` form")
 def test_bare_loss_and_metric_names_validate(validator):
     tree = with_inputs_and_layers({"x": {"shape": [4]}}, [{"dense": 1}],
                                   training={"loss": "mse", "metrics": ["mae"]})

@@ -219,6 +219,12 @@ def check_dot(model, x, y):
     close(y[0], np.sum(x["a"] * x["b"], axis=-1, keepdims=True))
 
 
+def check_decoder(model, x, y):
+    probs, alpha = y
+    close(probs.sum(-1), np.ones((BATCH, 4)))
+    close(alpha.sum(-1), np.ones((BATCH, 4)))
+
+
 def check_attention(model, x, y):
     context, alpha = y
     assert np.all(alpha >= 0)
@@ -299,8 +305,6 @@ def check_random_crop(model, x, y):
 
 
 IMAGE = [8, 8, 3]
-SPATIAL_DROPOUT_BUG = ("keras.layers.SpatialDropout1D/2D take no `trainable` argument; "
-                       "compiler/layers/core.py passes it through self.common()")
 SEQ = [5, 3]
 
 CASES: dict[str, Case] = {
@@ -339,9 +343,9 @@ CASES: dict[str, Case] = {
     "reshape": Case({"x": [12]}, "- reshape: [3, -1]", [(3, 4)], check=check_reshape),
     "softmax": Case({"x": [5]}, "- softmax", [(5,)], check=check_softmax),
     "spatial_dropout1d": Case({"x": SEQ}, "- spatial_dropout1d: 0.5", [tuple(SEQ)],
-                              check=same_as_input, bug=SPATIAL_DROPOUT_BUG, bug_in_build=True),
+                              check=same_as_input),
     "spatial_dropout2d": Case({"x": [4, 4, 3]}, "- spatial_dropout2d: 0.5", [(4, 4, 3)],
-                              check=same_as_input, bug=SPATIAL_DROPOUT_BUG, bug_in_build=True),
+                              check=same_as_input),
     # merge ---------------------------------------------------------------------
     "add": Case({"a": [4], "b": [4]}, "- add: {inputs: [a, b]}", [(4,)],
                 check=merge_check(np.add)),
@@ -362,6 +366,11 @@ CASES: dict[str, Case] = {
     "subtract": Case({"a": [4], "b": [4]}, "- subtract: {inputs: [a, b]}", [(4,)],
                      check=merge_check(np.subtract)),
     # recurrent -----------------------------------------------------------------
+    "attention_decoder": Case(
+        {"states": [5, 6], "tokens": ([4], "int32")},
+        "- attention_decoder: {inputs: [states, tokens], vocab_size: 7, units: 8, name: dec,\n"
+        "                      max_length: 4}",
+        [(4, 7), (4, 5)], outputs=["dec", "dec[1]"], check=check_decoder, int_high=7),
     "additive_attention": Case(
         {"query": [6], "values": [5, 6]},
         "- additive_attention: {units: 8, inputs: [query, values], name: att,\n"
@@ -434,10 +443,7 @@ CASES: dict[str, Case] = {
     "random_contrast": Case({"x": IMAGE}, "- random_contrast: 0.2", [tuple(IMAGE)],
                             check=same_as_input),
     "random_crop": Case({"x": IMAGE}, "- random_crop: {height: 4, width: 6}", [(4, 6, 3)],
-                        check=check_random_crop, bug=(
-                            "keras.layers.RandomCrop returns the uncropped image at inference "
-                            "although its output shape is the crop; the model's declared shape "
-                            "and its predictions disagree")),
+                        check=check_random_crop),
     "random_flip": Case({"x": IMAGE}, "- random_flip: horizontal", [tuple(IMAGE)],
                         check=same_as_input),
     "random_rotation": Case({"x": IMAGE}, "- random_rotation: 0.1", [tuple(IMAGE)],

@@ -66,7 +66,7 @@ def _random_weights(reference, rng):
         path = variable.path
         if len(shape) > 1:  # kernels: He scaling on the fan-in
             fan_in = int(np.prod(shape[:-1]))
-            w = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+            w = rng.standard_normal(shape, dtype=np.float32) * np.float32(np.sqrt(2.0 / fan_in))
         elif "moving_variance" in path or path.endswith("gamma"):
             w = rng.uniform(0.5, 1.5, shape)
         else:  # biases, beta, moving means

@@ -110,7 +110,13 @@ class RandomCrop(_Augment):
     width: PositiveInt
 
     def build(self):
-        return self.make("RandomCrop", self.height, self.width)
+        import keras
+
+        # Keras's RandomCrop passes images through uncropped at inference, which
+        # contradicts its declared output shape; a centre crop after it makes
+        # inference crop too (and is the identity while training).
+        return [self.make("RandomCrop", self.height, self.width),
+                keras.layers.CenterCrop(self.height, self.width, name=f"{self.name}_center")]
 
 
 @register("random_shear")

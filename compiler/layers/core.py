@@ -142,7 +142,8 @@ class SpatialDropout1D(LayerSpec):
     def build(self):
         import keras
 
-        return keras.layers.SpatialDropout1D(self.rate, **self.common())
+        # Keras's spatial dropout takes no `trainable`: it has no weights anyway.
+        return keras.layers.SpatialDropout1D(self.rate, name=self.name)
 
 
 @register("spatial_dropout2d")
@@ -155,7 +156,7 @@ class SpatialDropout2D(LayerSpec):
     def build(self):
         import keras
 
-        return keras.layers.SpatialDropout2D(self.rate, **self.common())
+        return keras.layers.SpatialDropout2D(self.rate, name=self.name)
 
 
 @register("gaussian_noise")
