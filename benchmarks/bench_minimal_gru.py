@@ -29,7 +29,9 @@ import numpy as np  # noqa: E402
 from custom_layers import MinimalGRU  # noqa: E402
 
 
-def make_model(layer_cls: type, input_shape: tuple[int, int], units: int, jit: bool, unroll: bool) -> keras.Model:
+def make_model(
+    layer_cls: type, input_shape: tuple[int, int], units: int, jit: bool, unroll: bool
+) -> keras.Model:
     """Input -> recurrent layer -> Dense(1), compiled with Adam and MSE.
 
     Args:
@@ -88,7 +90,10 @@ def measure(
             times[label].append(time.perf_counter() - start)
             cpu_times[label].append(time.process_time() - cpu_start)
     return {
-        label: (len(x) / statistics.median(times[label]), len(x) / statistics.median(cpu_times[label]))
+        label: (
+            len(x) / statistics.median(times[label]),
+            len(x) / statistics.median(cpu_times[label]),
+        )
         for label in models
     }
 

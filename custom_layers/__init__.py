@@ -13,4 +13,12 @@ from custom_layers.minimal_gru import MinimalGRU
 from custom_layers.minimal_gru_cell import MinimalGRUCell
 from custom_layers.pairwise_distance import PairwiseDistance
 
-__all__ = ["AttentionDecoder", "BahdanauAttention", "Cast", "Maxout", "MinimalGRU", "MinimalGRUCell", "PairwiseDistance"]
+__all__ = [
+    "AttentionDecoder",
+    "BahdanauAttention",
+    "Cast",
+    "Maxout",
+    "MinimalGRU",
+    "MinimalGRUCell",
+    "PairwiseDistance",
+]

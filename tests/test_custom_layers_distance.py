@@ -92,7 +92,8 @@ def test_sweep_with_a_siamese_model(pair, tmp_path):
 def test_training_step_without_xla(pair):
     left, right = keras.Input((DIM,)), keras.Input((DIM,))
     encoder = keras.layers.Dense(3)
-    model = keras.Model([left, right], PairwiseDistance("manhattan")([encoder(left), encoder(right)]))
+    distance = PairwiseDistance("manhattan")([encoder(left), encoder(right)])
+    model = keras.Model([left, right], distance)
     assert_training_reduces_loss(model, list(pair), np.zeros((BATCH, 1), "float32"))
 
 

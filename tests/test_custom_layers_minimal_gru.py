@@ -110,7 +110,9 @@ def test_initial_state_and_unroll_match_reference(data, unroll):
     layer.build((None, STEPS, FEATURES))
     layer.set_weights(_weights(data))
     output = to_numpy(layer(data["x"], initial_state=[data["h0"]], mask=data["mask"]))
-    expected, _ = minimal_gru_reference(data["x"], *_weights(data), mask=data["mask"], h0=data["h0"])
+    expected, _ = minimal_gru_reference(
+        data["x"], *_weights(data), mask=data["mask"], h0=data["h0"]
+    )
     np.testing.assert_allclose(output, expected, atol=1e-5)
 
 

@@ -69,8 +69,20 @@ def export_from_spec(
     if options is None:
         options = export_spec.options("tflite") if export_spec is not None else TfliteOptions()
 
+    trained = model
     input_names = list(spec.inputs) if spec is not None else None
     output_names = list(spec.outputs) if spec is not None else None
+    if spec is not None and hasattr(spec, "entries"):
+        # Applications run the inference graph: for seq2seq that is greedy decoding
+        # without the teacher-forcing input; for everything else the model itself.
+        from compiler.graph import build_inference_model, decoder_entry
+
+        model, output_names = build_inference_model(spec, trained)
+        found = decoder_entry(spec)
+        if found is not None:
+            teacher = found[0].inputs[1]
+            input_names = [n for n in input_names if n != teacher]
+            data_bundle = _without_input(data_bundle, teacher)
     sig = model_signature(model, input_names, output_names)
     meta = build_metadata(sig, spec, data_bundle)
     out = Path(out_dir)
@@ -109,7 +121,7 @@ def export_from_spec(
                 )
             )
         else:
-            reports.append(export_keras(model, out / "model.keras"))
+            reports.append(export_keras(trained, out / "model.keras"))
     write_text_atomic(out / "metadata.json", metadata_json(meta))
     if spec is not None and hasattr(spec, "resolved_tree"):
         import yaml
@@ -117,6 +129,26 @@ def export_from_spec(
         text = yaml.safe_dump(meta["spec"], sort_keys=False, allow_unicode=True)
         write_text_atomic(out / "spec.resolved.yaml", text)
     return reports
+
+
+class _InferenceData:
+    """A data bundle seen through an inference graph: inputs only, no targets."""
+
+    def __init__(self, bundle: Any, drop: str):
+        self.metadata = getattr(bundle, "metadata", {})
+        self.class_names = getattr(bundle, "class_names", None)
+        self.task = getattr(bundle, "task", None)
+        self.arrays = {}
+        for split, (inputs, _targets) in getattr(bundle, "arrays", {}).items():
+            if isinstance(inputs, dict):
+                inputs = {k: v for k, v in inputs.items() if k != drop}
+                if len(inputs) == 1:
+                    inputs = next(iter(inputs.values()))
+            self.arrays[split] = (inputs, None)
+
+
+def _without_input(bundle: Any, drop: str) -> Any:
+    return None if bundle is None else _InferenceData(bundle, drop)
 
 
 def _data_for_tflite(bundle: Any) -> tuple[Any, Any, Any]:
