@@ -70,7 +70,7 @@ def _register_commands() -> None:
 
     for command in spec_commands.COMMANDS:
         cli.add_command(command)
-    for module_name in ("train", "export"):
+    for module_name in ("train", "export", "seq2seq"):
         try:
             module = __import__(f"compiler.commands.{module_name}", fromlist=["COMMANDS"])
         except ModuleNotFoundError as err:

@@ -179,6 +179,7 @@ def test_without_bias_has_two_weights():
     )
 
 
+@pytest.mark.slow
 def test_xla_fit_step(data):
     inputs = keras.Input((STEPS, FEATURES))
     hidden = MinimalGRU(UNITS, dropout=0.1, recurrent_dropout=0.1)(
@@ -215,6 +216,7 @@ def test_invalid_arguments_name_the_argument(kwargs, message):
         MinimalGRU(**kwargs)
 
 
+@pytest.mark.slow
 def test_model_with_all_custom_layers_loads_in_fresh_python(data, tmp_path):
     """`import custom_layers` alone is enough to load a saved model."""
     assert set(custom_layers.__all__) >= {"MinimalGRU", "BahdanauAttention", "PairwiseDistance"}

@@ -183,3 +183,17 @@ def test_nested_blocks_and_shared_block_instance(write_spec):
     """))
     assert spec.instances["twin"].entries == ["twin_inner_d1", "twin_inner_d2", "twin_drop"]
     assert spec.entries[-1][0].inputs == ["twin_drop", "twin_right"]
+
+
+def test_repeat_on_a_plain_layer(write_spec):
+    spec = load_spec(write_spec("""
+        name: rep
+        inputs: {x: [8, 8, 3]}
+        layers:
+          - conv2d: {filters: 4, kernel: 3, padding: same, repeat: 3, name: block1_conv}
+          - dense: {units: 2, repeat: 2}
+    """))
+    assert names_and_inputs(spec) == [
+        ("conv2d", "block1_conv_1", ["x"]), ("conv2d", "block1_conv_2", ["block1_conv_1"]),
+        ("conv2d", "block1_conv_3", ["block1_conv_2"]), ("dense", "dense_1", ["block1_conv_3"]),
+        ("dense", "dense_2", ["dense_1"])]

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
@@ -26,8 +25,9 @@ out_option = click.option(
 
 def quiet_tensorflow() -> None:
     """Keep TensorFlow's C++ start-up chatter off the user's terminal."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+    from compiler.tf_runtime import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
 
 
 @click.command()
@@ -45,7 +45,8 @@ def validate(specs: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
         except SpecError as err:
             problems.extend(err.problems)
             continue
-        click.echo(f"{path}: ok ({spec.name}: {len(spec.entries)} layers, "
+        count = len(spec.entries)
+        click.echo(f"{path}: ok ({spec.name}: {count} layer{'s' if count != 1 else ''}, "
                    f"outputs {', '.join(spec.outputs)})")
     if problems:
         raise SpecError(problems)

@@ -154,6 +154,9 @@ class Expander:
             if kind in self.blocks:
                 previous = self.expand_use(kind, params, item, item_path, scope, previous,
                                            context, instance, depth, mark) or previous
+            elif isinstance(params, dict) and "repeat" in params:
+                previous = self.repeat_layer(kind, params, item, item_path, scope, previous,
+                                             context, instance, mark)
             else:
                 previous = self.add_entry(kind, params, item, item_path, scope, previous,
                                           context, instance, mark) or previous
@@ -176,6 +179,28 @@ class Expander:
                     mark, path)
                 out.append(ref)  # keep it, so no second error says the layer has no input
         return out
+
+    def repeat_layer(self, kind: str, params: dict, item: Any, path: tuple, scope: _Scope,
+                     previous: str | None, context: str, instance: str | None,
+                     mark: Mark | None) -> str | None:
+        """`- conv2d: {..., repeat: 3}`: the same layer type three times in a chain."""
+        repeat = params.get("repeat")
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
+            self.problems.add(f"`repeat` must be a whole number from 1 to {MAX_REPEAT}, "
+                              f"got {repeat!r}", locate(params, ("repeat",)),
+                              _ctx(format_path(path + (kind, "repeat")), context))
+            return previous
+        base = params.get("name")
+        for r in range(repeat):
+            one = copy_tree(params)
+            del one["repeat"]
+            if isinstance(base, str) and repeat > 1:
+                one["name"] = f"{base}{r + 1}" if base[-1:] in "_-" else f"{base}_{r + 1}"
+            if r > 0:
+                one.pop("inputs", None)  # later copies chain onto the one before
+            previous = self.add_entry(kind, one, item, path, scope, previous, context,
+                                      instance, mark) or previous
+        return previous
 
     def add_entry(self, kind: str, params: Any, item: Any, path: tuple, scope: _Scope,
                   previous: str | None, context: str, instance: str | None,

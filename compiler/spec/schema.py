@@ -105,7 +105,7 @@ class Spec(StrictModel):
         """The fully resolved spec as plain data (variables substituted, blocks expanded)."""
         tree = _plain(self._tree) if self._tree is not None else {}
         tree["layers"] = [{entry.type: _plain(layer.model_dump(
-            exclude_defaults=True, by_alias=False, exclude={"type_name"}) | {
+            exclude_none=True, by_alias=False, exclude={"type_name"}) | {
                 "name": entry.name, "inputs": entry.inputs})} for entry, layer in self._entries]
         tree.pop("blocks", None)
         tree.pop("vars", None)
