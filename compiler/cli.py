@@ -61,6 +61,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """nncompile: describe a network in YAML; build, train and export it with Keras."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if ctx.invoked_subcommand not in _NO_TENSORFLOW and not {"-h", "--help"} & set(sys.argv):
+        from compiler.tf_runtime import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
+
+
+# Verbs that never need TensorFlow: they must start fast.
+_NO_TENSORFLOW = {"validate", "schema", None}
 
 
 def _register_commands() -> None:

@@ -156,15 +156,18 @@ class AttentionDecoder(keras.layers.Layer):
     def _greedy(self, encoder, encoder_mask, states):
         batch = ops.shape(encoder)[0]
         token = ops.full((batch,), self.start_token, dtype="int32")
-        finished = ops.zeros((batch,), dtype="bool")
+        # 0/1 integers rather than booleans: boolean logic lowers to TFLite ops
+        # (BitwiseAnd) that have no builtin kernel.
+        running = ops.ones((batch,), dtype="int32")
         tokens, alphas = [], []
         for _ in range(self.max_length):
             probs, states, weights = self._step(self.embedding(token), states, encoder,
                                                 encoder_mask, False)
             token = ops.cast(ops.argmax(probs, axis=-1), "int32")
-            tokens.append(ops.where(finished, ops.zeros_like(token), token))
+            tokens.append(token * running)
             alphas.append(weights)
-            finished = ops.logical_or(finished, ops.equal(token, self.stop_token))
+            stopped = ops.cast(ops.equal(token, self.stop_token), "int32")
+            running = running * (1 - stopped)
         return ops.stack(tokens, axis=1), ops.stack(alphas, axis=1)
 
     # ------------------------------------------------------------------ shapes

@@ -34,9 +34,10 @@ def keras_refuses_jit(model: keras.Model) -> str | None:
 
     if model_supports_jit(model):
         return None
-    import tensorflow as tf
+    # Not exported under tf.config in TF 2.21; Keras reads the same private flag.
+    from tensorflow.python.framework import config as tf_config
 
-    if tf.config.experimental.is_op_determinism_enabled():
+    if tf_config.is_op_determinism_enabled():
         return "Keras disables XLA while op determinism is on (set by `seed`)"
     unsupported = [layer.name for layer in model._flatten_layers() if not layer.supports_jit]
     return f"Keras disables XLA for layers that do not support it: {', '.join(unsupported)}"
