@@ -106,6 +106,12 @@ def spec_json_schema() -> dict[str, Any]:
     outputs = root["properties"]["outputs"]
     root["properties"]["outputs"] = {"anyOf": [{"type": "string"}, outputs],
                                      "description": outputs.get("description")}
+    # A spec that `extends:` another may leave out what the base provides.
+    root["properties"]["extends"] = {"type": "string",
+                                     "description": "Another spec file to merge this one onto"}
+    required = root.pop("required", [])
+    root["if"] = {"required": ["extends"]}
+    root["else"] = {"required": required}
     root["$defs"] = {name: _bare_names(d) for name, d in defs.items()}
     root = _allow_expressions(root)
     root["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -29,6 +29,19 @@ from custom_layers.minimal_gru_cell import MinimalGRUCell
 CELLS = ("lstm", "gru", "minimal_gru", "simple_rnn")
 
 
+def _first_argmax(probs):
+    """Index of the largest probability (the first one on ties), as int32.
+
+    ``keras.ops.argmax`` guards against -0.0 with a sign-bit test that lowers
+    to TFLite's non-builtin BitwiseAnd; probabilities are never negative, so
+    max / compare / min does the same with builtin ops only.
+    """
+    best = ops.max(probs, axis=-1, keepdims=True)
+    positions = ops.arange(probs.shape[-1], dtype="int32")
+    candidates = ops.where(probs >= best, positions, probs.shape[-1])
+    return ops.min(candidates, axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="nncompile")
 class AttentionDecoder(keras.layers.Layer):
     """Recurrent decoder attending over all encoder states at every step.
@@ -163,7 +176,7 @@ class AttentionDecoder(keras.layers.Layer):
         for _ in range(self.max_length):
             probs, states, weights = self._step(self.embedding(token), states, encoder,
                                                 encoder_mask, False)
-            token = ops.cast(ops.argmax(probs, axis=-1), "int32")
+            token = _first_argmax(probs)
             tokens.append(token * running)
             alphas.append(weights)
             stopped = ops.cast(ops.equal(token, self.stop_token), "int32")

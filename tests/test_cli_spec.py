@@ -60,8 +60,10 @@ def test_build_prints_summary_and_writes_outputs(write_spec, tmp_path):
     folder = tmp_path / "out" / "tiny"
     assert (folder / "model.keras").is_file()
     resolved = yaml.safe_load((folder / "spec.resolved.yaml").read_text())
-    assert resolved["layers"][1] == {"dense": {"units": 2, "activation": "softmax", "name": "y",
-                                               "inputs": ["dense_1"]}}
+    last = resolved["layers"][1]["dense"]
+    assert {"units": 2, "activation": "softmax", "name": "y", "inputs": ["dense_1"]}.items() <= (
+        last.items())
+    assert last["use_bias"] is True  # every parameter is explicit in the resolved spec
     assert not list(folder.glob("*.tmp*"))
 
 

@@ -41,8 +41,17 @@ def test_spec_exports_and_matches_keras(spec_path, tmp_path):
     by_format = {r.format: r for r in reports}
     assert by_format["saved_model"].max_abs_diff <= 1e-5
     meta = json.loads((tmp_path / "metadata.json").read_text())
-    assert [i["name"] for i in meta["inputs"]] == list(spec.inputs)
-    assert [o["name"] for o in meta["outputs"]] == list(spec.outputs)
+    from compiler.graph import decoder_entry
+
+    found = decoder_entry(spec)
+    if found is None:
+        assert [i["name"] for i in meta["inputs"]] == list(spec.inputs)
+        assert [o["name"] for o in meta["outputs"]] == list(spec.outputs)
+    else:  # seq2seq: the inference graph, without the teacher-forcing input
+        entry = found[0]
+        assert [i["name"] for i in meta["inputs"]] == [
+            n for n in spec.inputs if n != entry.inputs[1]]
+        assert [o["name"] for o in meta["outputs"]] == [entry.name, f"{entry.name}_attention"]
     assert (tmp_path / "spec.resolved.yaml").is_file()
     if "tflite" in by_format:
         report = by_format["tflite"]

@@ -104,13 +104,20 @@ class Spec(StrictModel):
     def resolved_tree(self) -> dict:
         """The fully resolved spec as plain data (variables substituted, blocks expanded)."""
         tree = _plain(self._tree) if self._tree is not None else {}
-        tree["layers"] = [{entry.type: _plain(layer.model_dump(
-            exclude_none=True, by_alias=False, exclude={"type_name"}) | {
-                "name": entry.name, "inputs": entry.inputs})} for entry, layer in self._entries]
+        tree["layers"] = [{entry.type: _entry_params(entry, layer)} for entry, layer in self._entries]
         tree.pop("blocks", None)
         tree.pop("vars", None)
         tree["outputs"] = list(self.outputs)
         return tree
+
+
+def _entry_params(entry, layer) -> dict:
+    """A layer's parameters, every one explicit, with name and inputs last."""
+    params = _plain(layer.model_dump(exclude_none=True, exclude={"name", "inputs", "trainable"}))
+    params["name"], params["inputs"] = entry.name, list(entry.inputs)
+    if not layer.trainable:
+        params["trainable"] = False
+    return params
 
 
 def _plain(value: Any) -> Any:
