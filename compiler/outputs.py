@@ -22,7 +22,7 @@ def resolved_spec_text(spec) -> str:
 
 def save_built_model(spec, model, out_root: Path | str = "saved_models") -> Path:
     """Write model.keras and spec.resolved.yaml atomically; return the folder."""
-    from compiler.export.atomic import atomic_file, write_text_atomic
+    from compiler.atomic import atomic_file, write_text_atomic
 
     folder = model_folder(spec, out_root)
     with atomic_file(folder / "model.keras") as tmp:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from compiler.export.atomic import atomic_folder, recover, write_text_atomic
+from compiler.atomic import atomic_folder, recover, write_text_atomic
 
 
 def test_failed_write_keeps_old_folder_and_removes_temp(tmp_path):
@@ -49,7 +49,7 @@ _WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from compiler.export.atomic import atomic_folder
+    from compiler.atomic import atomic_folder
     with atomic_folder(Path(sys.argv[1])) as tmp:
         for i in range(10_000):
             (tmp / f"shard{i}").write_bytes(b"x" * 1000)
@@ -80,7 +80,7 @@ def test_sigkill_midway_leaves_previous_export_intact(stage, tmp_path):
         export_saved_model(make_model("mlp"), final)
         script = tmp_path / "writer.py"
         script.write_text(
-            "import sys, keras, compiler.export.saved_model as s, compiler.export.atomic as a\n"
+            "import sys, keras, compiler.export.saved_model as s, compiler.atomic as a\n"
             "m = keras.models.load_model(sys.argv[2])\n"
             "def slow(root):\n"
             "    print('writing', flush=True)\n"

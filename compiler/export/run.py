@@ -9,7 +9,7 @@ Layout of an export folder (``saved_models/<name>/`` by default)::
     metadata.json           names, shapes, dtypes, labels, preprocessing, spec
     spec.resolved.yaml      the spec after extends/variables/overrides
 
-Each item is written atomically (see :mod:`compiler.export.atomic`), so an
+Each item is written atomically (see :mod:`compiler.atomic`), so an
 earlier export stays intact until its replacement is complete and checked.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import ExportError, ModelFileError
-from compiler.export.atomic import atomic_file, write_text_atomic
+from compiler.atomic import atomic_file, write_text_atomic
 from compiler.export.metadata import build_metadata, metadata_json
 from compiler.export.schema import EXPORT_FORMATS, TfliteOptions
 from compiler.export.signature import model_signature

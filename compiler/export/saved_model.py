@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import ExportError
-from compiler.export.atomic import atomic_folder
+from compiler.atomic import atomic_folder
 from compiler.export.signature import (
     ModelSignature,
     call_keras,

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from compiler.errors import ExportError
-from compiler.export.atomic import write_bytes_atomic
+from compiler.atomic import write_bytes_atomic
 from compiler.export.schema import DEFAULT_TOLERANCE
 from compiler.export.signature import (
     ModelSignature,
@@ -351,8 +351,11 @@ def _accuracy(predictions: np.ndarray, targets: Any, count: int) -> float | None
     if isinstance(targets, dict):
         targets = next(iter(targets.values()))
     targets = np.asarray(targets)[:count]
+    predictions = np.asarray(predictions)
     if predictions.ndim < 2 or len(targets) != len(predictions):
         return None
+    if not np.all(np.mod(targets, 1) == 0):
+        return None  # real-valued targets: a regression, which has no accuracy
     if predictions.shape[-1] > 1:
         predicted = np.argmax(predictions, -1)
         truth = np.argmax(targets, -1) if targets.shape == predictions.shape else targets

@@ -1,54 +1,22 @@
-"""Atomic file writing: a temporary file in the same folder, then ``os.replace``.
+"""Atomic writes of training outputs: JSON, text, plots, Keras models.
 
-A crash (or SIGKILL) at any moment leaves either the old file or the new one
-at the final path, never a half-written one.
+Thin helpers over :mod:`compiler.atomic` (a temporary file beside the target,
+then one rename), so a crash or SIGKILL at any moment leaves either the old
+file or the new one at the final path, never a half-written one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success move it onto `path`.
-
-    Args:
-        path: The final path.
-        suffix: Suffix of the temporary name (some writers, such as Keras,
-            insist on an extension); default: that of `path`.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix if suffix is not None else "".join(path.suffixes),
-        dir=path.parent,
-    )
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        _fsync(tmp_path)
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
+from compiler.atomic import atomic_file, write_text_atomic
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write `text` to `path` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    write_text_atomic(path, text)
 
 
 def write_json(path: str | os.PathLike, data: object) -> None:
@@ -56,9 +24,9 @@ def write_json(path: str | os.PathLike, data: object) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
 
 
-def write_with(path: str | os.PathLike, writer: Callable[[Path], None]) -> None:
+def write_with(path: str | os.PathLike, writer: Callable) -> None:
     """Call `writer(tmp_path)` and move the result onto `path` atomically."""
-    with atomic_path(path) as tmp:
+    with atomic_file(path) as tmp:
         writer(tmp)
 
 

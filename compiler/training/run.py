@@ -66,9 +66,13 @@ def steps_in(dataset, examples: int, batch_size: int) -> int:
 
 
 def output_units(model) -> int:
-    """Size of the last axis of the (first) output: the number of classes."""
+    """Size of the last axis of the (first) output: the number of classes.
+
+    A single unit (a sigmoid for binary cross-entropy) stands for two classes.
+    """
     shape = model.outputs[0].shape
-    return int(shape[-1]) if len(shape) > 1 and shape[-1] else 1
+    units = int(shape[-1]) if len(shape) > 1 and shape[-1] else 1
+    return 2 if units == 1 else units
 
 
 def check_monitors(spec, has_validation: bool) -> None:
