@@ -8,13 +8,14 @@ final compile gets a fresh optimiser.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 
-TRIAL_STEPS = 10
+TRIAL_STEPS = 30
 WARMUP_STEPS = 3
 
 
@@ -55,10 +56,12 @@ class _StepClock(keras.callbacks.Callback):
 def _time_steps(model: keras.Model, dataset, steps: int) -> float:
     # Time between batch ends, after a few warm-up steps that trace and
     # compile: per-call fit overhead and compilation would drown the signal.
+    # The median step, not the mean: a shared machine's hiccups hit single steps.
     clock = _StepClock()
     data = dataset.repeat().take(WARMUP_STEPS + steps)
     model.fit(data, epochs=1, verbose=0, callbacks=[clock])
-    return (clock.ends[-1] - clock.ends[WARMUP_STEPS - 1]) / steps
+    ends = clock.ends[WARMUP_STEPS - 1:]
+    return float(statistics.median(b - a for a, b in zip(ends, ends[1:])))
 
 
 def choose_xla(
