@@ -22,12 +22,15 @@ def load_spec(path: str | Path, overrides: Sequence[str] = (), *,
         path: the YAML spec.
         overrides: ``key.path=value`` strings (the CLI's ``--set``), applied after
             ``extends:`` and before variables are substituted.
-        allow_outside: let ``extends:`` refer to files outside the spec's folder.
+        allow_outside: let ``extends:`` and data files refer to files outside the
+            spec's folder.
     """
     path = Path(path)
     tree = load_with_extends(path, allow_outside=allow_outside)
     apply_overrides(tree, list(overrides))
-    return validate_tree(tree, source=path)
+    spec = validate_tree(tree, source=path)
+    spec._allow_outside = allow_outside
+    return spec
 
 
 def build_model(spec: Spec, *, check_expect: bool = True):

@@ -128,7 +128,7 @@ class _Builder:
 
     def add(self, entry, layer_spec, tensors):
         shapes = [tuple(t.shape) for t in tensors]
-        problem = layer_spec.check_shapes(shapes, [_source_name(r) for r in entry.inputs])
+        problem = layer_spec.check_shapes(shapes, list(entry.inputs))
         if problem:
             raise self.fail(entry, problem)
         built = layer_spec.build()
@@ -175,10 +175,6 @@ class _Builder:
                     raise self.fail(entry, f"cannot apply '{instance.name}' to this input: "
                                     f"{_clean_keras_message(err)}") from None
         return local[instance.output]
-
-
-def _source_name(ref: str) -> str:
-    return ref
 
 
 def decoder_entry(spec: Spec):

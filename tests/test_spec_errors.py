@@ -184,3 +184,8 @@ def test_unsupported_version(write_spec):
     out = problems(write_spec("nncompile: 7\nname: t\n"))
     assert out == ["spec.yaml:1:12: nncompile: this nncompile reads spec format version 1; "
                    "the spec says 7"]
+
+
+def test_yaml_syntax_error_is_located(write_spec):
+    out = problems(write_spec("name: t\n  x: 1\n"))
+    assert out == ["spec.yaml:2:4: invalid YAML: mapping values are not allowed in this context"]

@@ -28,8 +28,10 @@ def _overrides(sets: tuple[str, ...], epochs: int | None = None) -> list[str]:
               type=click.Path(file_okay=False), help="Folder for the <name>/ output folder.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Shorthand for --set training.epochs=N.")
 @click.option("--quiet", is_flag=True, help="No per-epoch progress lines.")
+@click.option("--allow-outside", is_flag=True,
+              help="Let the spec refer to files outside its own folder.")
 def train(spec: str, sets: tuple[str, ...], resume: bool, out_root: str, epochs: int | None,
-          quiet: bool) -> None:
+          quiet: bool, allow_outside: bool) -> None:
     """Train the model of SPEC and write saved_models/<name>/.
 
     Writes model.keras, spec.resolved.yaml, metrics.json, history.csv,
@@ -37,12 +39,11 @@ def train(spec: str, sets: tuple[str, ...], resume: bool, out_root: str, epochs:
     worst_examples.csv), then the exports the spec lists. A NaN loss stops
     training with exit code 1 and keeps the last good backup.
     """
+    from compiler.api import load_spec
     from compiler.training.run import train_spec
 
-    result = train_spec(
-        spec, out_root=out_root, resume=resume, overrides=_overrides(sets, epochs),
-        verbose=0 if quiet else 2,
-    )
+    loaded = load_spec(spec, _overrides(sets, epochs), allow_outside=allow_outside)
+    result = train_spec(loaded, out_root=out_root, resume=resume, verbose=0 if quiet else 2)
     for split, values in result.metrics["metrics"].items():
         shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
         click.echo(f"{split}: {shown}")

@@ -37,7 +37,7 @@ def resolve_data_path(
     if not allow_outside and not path.is_relative_to(base):
         raise DataError(
             f"data file '{reference}' is outside the spec's folder {base}; move it there, "
-            "or pass --allow-outside-data if you trust this spec",
+            "or pass --allow-outside if you trust this spec",
             location,
         )
     if not path.exists():

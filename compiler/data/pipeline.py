@@ -40,6 +40,7 @@ def load_data(
     if data is None:
         raise DataError("the spec has no `data:` section; add one", locate(spec, "data"))
     seed = data.seed if data.seed is not None else (seed if seed is not None else 0)
+    allow_outside = allow_outside or bool(getattr(spec, "allow_outside", False))
     parts = read_splits(spec, seed, allow_outside=allow_outside)
     train = parts["train"]
     metadata = dict(train.metadata)

@@ -249,11 +249,15 @@ def _copy(value: Any) -> Any:
 copy_tree = _copy
 
 
+# libyaml's parser (when PyYAML has it) emits the same events with positions, faster.
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml_text(text: str, file: str) -> Any:
     """Parse YAML text into PosDict/PosList/scalars; raises SpecError on any problem."""
     composer = _Composer(file)
     try:
-        return composer.compose(yaml.parse(text, Loader=yaml.SafeLoader))
+        return composer.compose(yaml.parse(text, Loader=_EVENT_LOADER))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         message = err.problem or "invalid YAML"

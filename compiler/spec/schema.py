@@ -72,6 +72,12 @@ class Spec(StrictModel):
     _instances: dict = PrivateAttr(default_factory=dict)
     _tree: Any = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
+    _allow_outside: bool = PrivateAttr(default=False)
+
+    @property
+    def allow_outside(self) -> bool:
+        """Whether file references may leave the spec's folder (--allow-outside)."""
+        return self._allow_outside
 
     @property
     def source_path(self) -> Path | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from compiler.errors import Problem, SpecError, did_you_mean
+from compiler.errors import Problem, did_you_mean
 from compiler.layers import LAYER_TYPES, layer_class
 from compiler.spec.blocks import Entry, expand_layers
 from compiler.spec.loader import PosDict
@@ -267,8 +267,3 @@ def _known_fields(cls, path: tuple) -> list[str]:
     if cls is None or path:
         return []
     return [n for n in cls.model_fields if n not in ("name", "inputs")] + ["name", "inputs"]
-
-
-def check_problems_or_raise(problems: list[Problem]) -> None:
-    if problems:
-        raise SpecError(problems)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import create_model, model_validator
+from pydantic import ConfigDict, create_model, model_validator
 
 from compiler.errors import did_you_mean
 from compiler.spec.base import StrictModel
@@ -24,6 +24,9 @@ class NoParams(StrictModel):
 
 class Choice(StrictModel):
     """Base of the generated choice models; see :func:`single_key_choice`."""
+
+    # Editors should offer exactly one key.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     @property
     def name(self) -> str:
@@ -79,8 +82,4 @@ def single_key_choice(
         **{name: (params | None, None) for name, params in choices.items()},
     )
     model._family_name = family
-    # Editors should offer exactly one key.
-    extra = {"minProperties": 1, "maxProperties": 1}
-    model.model_config = {**model.model_config, "json_schema_extra": extra}
-    model.model_rebuild(force=True)
     return model
