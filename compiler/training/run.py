@@ -34,15 +34,21 @@ def _stderr(message: str) -> None:
 
 
 def set_seed(seed: int | None) -> None:
-    """Seed Python, NumPy and TensorFlow and make TF ops deterministic."""
+    """Seed Python, NumPy and TensorFlow and make TF ops deterministic (or not, without a seed).
+
+    Op determinism is process-wide state: a run without a seed switches it off
+    again, so an earlier seeded run in the same process does not take XLA away.
+    """
+    from tensorflow.python.framework import config as tf_config
+
     if seed is None:
+        tf_config.disable_op_determinism()
         return
     import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     # Deterministic kernels make two CPU runs bitwise identical (and turn XLA off).
-    tf.config.experimental.enable_op_determinism()
+    tf_config.enable_op_determinism()
 
 
 def load_spec_for_training(spec_or_path, overrides: Sequence[str] = ()):
