@@ -108,4 +108,9 @@ def load_model_folder(folder: Path):
     model = load_model_file(folder / "model.keras")
     meta_path = folder / "metadata.json"
     metadata = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    if not metadata.get("preprocessing") and spec.data is not None:
+        # A folder exported without its data: the vocabularies come from the spec's data.
+        from compiler.data.pipeline import load_data
+
+        metadata["preprocessing"] = load_data(spec).metadata
     return spec, model, metadata

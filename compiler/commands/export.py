@@ -58,7 +58,17 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
     if tolerance is not None:
         changes["tolerance"] = tolerance
     options = base.model_copy(update=changes)
-    data = _load_data(spec) if spec is not None and _wants_data(formats, options) else None
+    data = None
+    if spec is not None:
+        # The data give metadata.json its preprocessing (vocabularies, constants) and
+        # calibrate int8; without quantisation a missing data file only costs the former.
+        try:
+            data = _load_data(spec)
+        except NNCompileError as err:
+            if _wants_data(formats, options):
+                raise
+            click.echo(f"note: metadata.json will have no preprocessing ({err.problems[0]})",
+                       err=True)
     out = Path(out_dir) if out_dir else default_out
     reports = export_from_spec(
         model, spec, out, data_bundle=data, formats=list(formats) or None, tflite_options=options

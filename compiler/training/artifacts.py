@@ -119,4 +119,5 @@ def export_if_listed(model, spec, out_dir: Path, bundle, echo) -> None:
             echo("export: the export module is not available; skipping the exports")
             return
         raise
-    export_from_spec(model, spec, out_dir, bundle)
+    for report in export_from_spec(model, spec, out_dir, bundle):
+        echo(report.summary())
