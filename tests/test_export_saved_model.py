@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from test_export_models import make_model, make_two_headed
 
 from compiler.export.saved_model import export_saved_model
 from compiler.export.signature import call_keras, model_signature, random_inputs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +100,12 @@ def test_loads_in_a_process_that_cannot_import_the_project(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
     script = tmp_path / "check.py"
     script.write_text(
-        "import sys\n"
+        "import os, sys\n"
         "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]\n"
         "sys.path_hooks[:] = [h for h in sys.path_hooks if 'editable' not in repr(h).lower()]\n"
-        "sys.path[:] = [p for p in sys.path if '__editable__' not in p and 'work/main' not in p]\n"
+        f"repo = {str(REPO_ROOT)!r}\n"
+        "sys.path[:] = [p for p in sys.path\n"
+        "               if '__editable__' not in p and os.path.realpath(p or '.') != repo]\n"
         + code
     )
     result = subprocess.run(

@@ -65,9 +65,9 @@ def test_translate_command_and_attention_heat_map(trained, tmp_path):
     spec, result, folder = trained
     bundle = load_data(spec, batch_size=64)
     in_vocab, out_vocab, stop = vocabularies(bundle.metadata)
-    # The model folder carries what an application needs: write the metadata as export does.
-    if not (folder / "metadata.json").exists():
-        (folder / "metadata.json").write_text(json.dumps({"preprocessing": bundle.metadata}))
+    # Training exported the folder: its metadata carries the vocabularies.
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["preprocessing"]["output_vocabulary"] == out_vocab
     inference, _ = build_inference_model(spec, result.model)
     day = datetime.date(1979, 5, 3)
     texts = ["3 May 1979", "05/03/79", day.strftime("%A, %B %d, %Y").replace(" 0", " ")]
@@ -84,6 +84,11 @@ def test_translate_command_and_attention_heat_map(trained, tmp_path):
     assert width > 100 and height > 100
     bad = CliRunner().invoke(cli, ["translate", str(folder), "3 May 1979 ☃"])
     assert bad.exit_code == 1 and "characters the model does not know" in bad.output
+    # Without metadata.json the vocabularies are rebuilt from the spec's (generated) data.
+    (folder / "metadata.json").rename(folder / "metadata.moved")
+    again = CliRunner().invoke(cli, ["translate", str(folder), "05/03/79"])
+    (folder / "metadata.moved").rename(folder / "metadata.json")
+    assert again.exit_code == 0 and "05/03/79\t1979-05-03" in again.output
 
 
 def test_inference_graph_drops_teacher_forcing_and_shares_weights():
