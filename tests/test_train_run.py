@@ -110,6 +110,65 @@ def test_early_stopping_restores_the_best_weights(tmp_path):
     assert final < result.history[-1]["val_loss"] or result.history[-1]["val_loss"] == best
 
 
+def _interrupt_after(out):
+    """Leave `out`'s backup as a run killed right after its last backup would."""
+    state_path = out / "iris_mlp" / "backup" / "state.json"
+    state = json.loads(state_path.read_text())
+    assert state["finished"]
+    state["finished"] = False
+    state_path.write_text(json.dumps(state))
+    (out / "iris_mlp" / "model.keras").unlink()
+    return state
+
+
+@pytest.mark.slow
+def test_resume_carries_early_stopping_and_replays_the_shuffle(tmp_path):
+    extra = "  callbacks: [{early_stopping: {patience: 3, restore_best: true, monitor: val_loss}}]\n"
+    spec = write_spec(tmp_path, epochs=40, extra=extra)
+    spec.write_text(spec.read_text().replace("adam: {learning_rate: 0.02}", "sgd: {learning_rate: 0.9}"))
+    whole = _train(spec, tmp_path / "whole")
+    losses = [row["val_loss"] for row in whole.history]
+    best = losses.index(min(losses))
+    assert 1 <= best < len(losses) - 2, losses  # the run stopped on patience, after its best
+    # Interrupted one epoch after the best: patience, best value and best weights
+    # must survive the crash, and the seeded shuffle must go on where it was.
+    cut = tmp_path / "cut"
+    _train(spec, cut, overrides=[f"training.epochs={best + 2}"])
+    state = _interrupt_after(cut)
+    assert state["callbacks"][0]["wait"] == 1 and state["callbacks"][0]["best_epoch"] == best
+    resumed = _train(spec, cut, resume=True)
+    assert resumed.history == whole.history
+    for a, b in zip(whole.model.get_weights(), resumed.model.get_weights(), strict=True):
+        assert np.array_equal(a, b)
+    # Killed after early stopping ended the run but before its outputs were written.
+    _interrupt_after(tmp_path / "whole")
+    again = _train(spec, tmp_path / "whole", resume=True)
+    assert again.history == whole.history
+    for a, b in zip(whole.model.get_weights(), again.model.get_weights(), strict=True):
+        assert np.array_equal(a, b)
+    assert (tmp_path / "whole" / "iris_mlp" / "model.keras").is_file()
+
+
+@pytest.mark.slow
+def test_resume_carries_plateau_and_checkpoint_counters(tmp_path):
+    extra = ("  schedule: {reduce_on_plateau: {patience: 1, factor: 0.5}}\n"
+             "  callbacks: [{checkpoint: {monitor: val_loss}}]\n")
+    spec = write_spec(tmp_path, epochs=13, extra=extra)
+    spec.write_text(spec.read_text().replace("adam: {learning_rate: 0.02}", "sgd: {learning_rate: 0.9}"))
+    whole = _train(spec, tmp_path / "whole")
+    rates = [row["learning_rate"] for row in whole.history]
+    assert rates[-1] < rates[0], rates  # the plateau lowered the rate
+    cut = tmp_path / "cut"
+    _train(spec, cut, overrides=["training.epochs=10"])
+    kinds = [s["kind"] for s in _interrupt_after(cut)["callbacks"]]
+    assert sorted(kinds) == ["checkpoint", "reduce_on_plateau"]
+    resumed = _train(spec, cut, resume=True)
+    assert resumed.history == whole.history
+    final = [json.loads((root / "iris_mlp" / "backup" / "state.json").read_text())["callbacks"]
+             for root in (tmp_path / "whole", cut)]
+    assert final[0] == final[1]
+
+
 def test_nan_in_first_epoch_is_a_training_error(tmp_path):
     spec = write_spec(tmp_path, epochs=3)
     with pytest.raises(TrainingError) as info:

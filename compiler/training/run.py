@@ -143,6 +143,19 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _replay_shuffles(dataset, epochs_done: int) -> None:
+    """Advance a seeded dataset's shuffle past `epochs_done` epochs.
+
+    Every new iterator of a ``reshuffle_each_iteration`` dataset draws the next
+    shuffle order. Keras opens one iterator per epoch, plus one ahead for the
+    next epoch when the number of batches is known; opening as many here makes
+    a resumed seeded run see the same batches as an uninterrupted one.
+    """
+    known = int(dataset.cardinality()) >= 0
+    for _ in range(epochs_done * (2 if known else 1)):
+        iter(dataset)
+
+
 def train_spec(
     spec,
     *,
@@ -174,7 +187,12 @@ def train_spec(
     from compiler.data.bundle import check_labels
     from compiler.data.pipeline import load_data
     from compiler.training import artifacts, prepare
-    from compiler.training.backup import NanGuard, TrainingBackup, restore_backup
+    from compiler.training.backup import (
+        NanGuard,
+        TrainingBackup,
+        load_best_weights,
+        restore_backup,
+    )
     from compiler.training.callbacks import build_callbacks
     from compiler.training.compile import compile_args
     from compiler.training.timing import EpochTimer
@@ -205,18 +223,32 @@ def train_spec(
     xla = choose_xla(model, training.jit_compile, lambda jit: args.compile(model, jit), bundle.train)
     echo(f"XLA {'on' if xla.used else 'off'}: {xla.reason}")
 
-    initial_epoch, history = 0, []
+    initial_epoch, history, stopped_early = 0, [], False
     if state is not None:
         restore_backup(model, state, training.optimizer.params.learning_rate)
         initial_epoch, history = int(state["epochs_completed"]), list(state["history"])
+        # A finished run trained further (`--resume --epochs N`) starts its
+        # callbacks afresh; an interrupted one carries on with their counters.
+        stopped_early = bool(state.get("stopped_early")) and not state.get("finished")
 
     guard = NanGuard()
     timer = EpochTimer(state.get("epoch_seconds", []) if state else [])
+    spec_callbacks = build_callbacks(training.callbacks, training.schedule, out_dir, guard, spec.locate)
+    carried = state.get("callbacks") if state and not state.get("finished") else None
     backup = TrainingBackup(
-        backup_dir, guard, history, timer, learning_rate=training.optimizer.params.learning_rate
+        backup_dir, guard, history, timer, learning_rate=training.optimizer.params.learning_rate,
+        tracked=spec_callbacks, restored=carried,
     )
-    callbacks = [guard, timer, *build_callbacks(training.callbacks, training.schedule, out_dir, guard, spec.locate), backup]
-    if initial_epoch < training.epochs:
+    callbacks = [guard, timer, *spec_callbacks, backup]
+    if stopped_early:
+        # Early stopping had ended the run before the crash: finish it as it would have.
+        best = next((s["best_weights"] for s in carried or [] if s.get("best_weights")), None)
+        if best:
+            model.set_weights(load_best_weights(backup_dir / best))
+        echo(f"early stopping had ended this run after epoch {initial_epoch}; writing its outputs")
+    elif initial_epoch < training.epochs:
+        if initial_epoch and training.seed is not None:
+            _replay_shuffles(bundle.train, initial_epoch)
         model.fit(
             bundle.train,
             validation_data=bundle.validation,
