@@ -160,3 +160,26 @@ def test_sigkill_mid_training_then_resume(tmp_path):
     got = crashed["metrics"]["test"]["accuracy"]
     want = uninterrupted["metrics"]["test"]["accuracy"]
     assert got >= want - 0.03 and got > 0.9
+
+
+def test_damaged_or_mismatched_backup_is_a_clear_error(tmp_path):
+    spec = write_spec(tmp_path, epochs=1)
+    out = tmp_path / "out"
+    assert _invoke("train", spec, "--out", out, "--quiet").exit_code == 0
+    backup = out / "iris_mlp" / "backup"
+    state = json.loads((backup / "state.json").read_text())
+    # A spec changed after the backup was written: the weights no longer fit.
+    changed = _invoke("train", spec, "--out", out, "--quiet", "--resume",
+                      "--set", "layers[1].dense.units=7", "--set", "training.epochs=2")
+    assert changed.exit_code == 1, changed.output
+    assert "does not fit this model" in changed.output and "Traceback" not in changed.output
+    assert json.loads((backup / "state.json").read_text()) == state  # nothing lost
+    # A damaged state file.
+    (backup / "state.json").write_text("{not json")
+    damaged = _invoke("train", spec, "--out", out, "--quiet", "--resume")
+    assert damaged.exit_code == 1 and "is damaged" in damaged.output, damaged.output
+    assert "Traceback" not in damaged.output
+    # Without --resume the damaged backup is moved aside and a fresh run trains.
+    fresh = _invoke("train", spec, "--out", out, "--quiet")
+    assert fresh.exit_code == 0, fresh.output
+    assert (out / "iris_mlp" / "backup.previous" / "state.json").read_text() == "{not json"

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from compiler.errors import TrainingError
 from compiler.training.atomic import write_json, write_with
 
 STATE_FILE = "state.json"
@@ -206,13 +208,36 @@ def _number(value) -> float | None:
     return None if value is None else float(value)
 
 
+class BackupError(TrainingError):
+    """A `backup/` folder cannot be read or does not fit the model."""
+
+
 def read_backup(folder: str | Path) -> dict | None:
-    """Return the backup state of `folder` (with ``weights`` as a full path), or None."""
+    """Return the backup state of `folder` (with ``weights`` as a full path), or None.
+
+    Raises:
+        BackupError: ``state.json`` is not what this module writes, or names a
+            weights file that is missing.
+    """
     state_path = Path(folder) / STATE_FILE
     if not state_path.is_file():
         return None
-    state = json.loads(state_path.read_text(encoding="utf-8"))
-    state["weights"] = str(Path(folder) / state["weights"])
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        weights = Path(folder) / state["weights"]
+        int(state["epochs_completed"])
+        list(state["history"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        raise BackupError(
+            f"the backup in {folder} is damaged ({state_path.name}: {type(err).__name__}: {err}); "
+            "move it away to start afresh"
+        ) from None
+    if not weights.is_file():
+        raise BackupError(
+            f"the backup in {folder} is damaged: {state_path.name} names {weights.name}, "
+            "which is missing; move the folder away to start afresh"
+        )
+    state["weights"] = str(weights)
     return state
 
 
@@ -228,7 +253,19 @@ def restore_backup(model: keras.Model, state: dict, learning_rate: float | None 
     """
     # The optimiser's variables must exist before its saved state can load.
     model.optimizer.build(model.trainable_variables)
-    model.load_weights(state["weights"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(state["weights"])
+        except Exception as err:  # h5py/Keras raise several kinds for a file that does not fit
+            detail = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+            raise BackupError(
+                f"the backup {state['weights']} does not fit this model (was the spec changed "
+                f"since it was written?): {type(err).__name__}: {detail[:300]}. Train without "
+                "--resume to start afresh; the old backup is then kept as backup.previous"
+            ) from None
+    for warning in caught:  # the load worked: its warnings still matter
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     changed = learning_rate is not None and learning_rate != state.get("learning_rate")
     rate = model.optimizer._learning_rate
     if changed and isinstance(rate, keras.Variable):

@@ -114,9 +114,14 @@ def class_weights(spec, bundle, num_classes: int):
 
 
 def _start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
-    from compiler.training.backup import read_backup
+    from compiler.training.backup import BackupError, read_backup
 
-    state = read_backup(backup_dir)
+    try:
+        state = read_backup(backup_dir)
+    except BackupError:
+        if resume:
+            raise
+        state = {"damaged": True}  # moved aside below, like an unfinished run's
     if state is not None and state.get("finished") and not resume:
         # The run that wrote it finished and saved its model: nothing to keep.
         shutil.rmtree(backup_dir, ignore_errors=True)
