@@ -16,12 +16,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from compiler.tf_runtime import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # TensorFlow's start-up log lines would bury the result
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

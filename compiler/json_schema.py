@@ -58,10 +58,27 @@ def _bare_names(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def spec_json_schema() -> dict[str, Any]:
-    from compiler.spec.schema import Spec
+    from compiler.spec.schema import SECTION_MODELS, Spec, section_model
 
+    from compiler.spec.base import attach_field_docstrings
+
+    for key in SECTION_MODELS:
+        section_model(key)
+    all_layer_classes()
+    attach_field_docstrings()
     root = Spec.model_json_schema(ref_template="#/$defs/{model}")
     defs: dict[str, Any] = root.pop("$defs", {})
+    for key in SECTION_MODELS:  # validated lazily, so not part of Spec's own schema
+        section = section_model(key).model_json_schema(ref_template="#/$defs/{model}")
+        for name, definition in section.pop("$defs", {}).items():
+            assert defs.get(name, definition) == definition, f"two schema definitions named {name}"
+            defs[name] = definition
+        defs[section.get("title", key)] = section
+        root["properties"][key] = {
+            "anyOf": [{"$ref": f"#/$defs/{section.get('title', key)}"}, {"type": "null"}],
+            "default": None,
+            "description": root["properties"][key].get("description"),
+        }
     layer_items = []
     names = []
     for name, cls in sorted(all_layer_classes().items()):

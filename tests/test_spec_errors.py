@@ -189,3 +189,42 @@ def test_unsupported_version(write_spec):
 def test_yaml_syntax_error_is_located(write_spec):
     out = problems(write_spec("name: t\n  x: 1\n"))
     assert out == ["spec.yaml:2:4: invalid YAML: mapping values are not allowed in this context"]
+
+
+def test_section_errors_are_located_with_suggestions(write_spec):
+    out = problems(write_spec("""
+        name: t
+        inputs: {x: [4]}
+        layers:
+          - dense: {units: 2}
+        data: {builtin: iris, splt: auto}
+        training: {loss: msee, optimizer: {adam: {learning_rat: 0.1}},
+                   callbacks: [{early_stopping: {patienc: 2}}]}
+        export: [tflitee, {tflite: {quantise: int8}}]
+    """))
+    text = "\n".join(out)
+    assert "spec.yaml:5:23: data.splt: unknown key 'splt' (did you mean 'split'?)" in text
+    assert "training.loss: unknown loss 'msee' (did you mean 'mse'?)" in text
+    assert "training.optimizer.adam.learning_rat: unknown key 'learning_rat' (did you mean " \
+           "'learning_rate'?)" in text
+    assert "training.callbacks[0].early_stopping.patienc: unknown key 'patienc' (did you mean " \
+           "'patience'?)" in text
+    assert "spec.yaml:8:10: export[0]: unknown key 'tflitee' (did you mean 'tflite'?)" in text
+    assert "export[1].tflite.quantise: unknown key 'quantise' (did you mean 'quantize'?)" in text
+    assert len(out) == 6
+
+
+def test_validate_imports_section_schemas_only_for_sections_present(tmp_path):
+    import subprocess
+    import sys
+
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("name: t\ninputs: {x: [4]}\nlayers:\n  - dense: {units: 2}\n")
+    full = tmp_path / "full.yaml"
+    full.write_text(bare.read_text() + "training: {loss: mse}\n")
+    code = ("import sys; from compiler.api import load_spec; spec = load_spec(sys.argv[1]); "
+            "print(sorted(m for m in ('compiler.training.schema', 'compiler.data.schema', "
+            "'compiler.export.schema') if m in sys.modules), type(spec.training).__name__)")
+    seen = [subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True,
+                           check=True).stdout.strip() for p in (bare, full)]
+    assert seen == ["[] NoneType", "['compiler.training.schema'] TrainingSpec"]

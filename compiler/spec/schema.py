@@ -7,11 +7,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr
 
-from compiler.data.schema import DataSpec
 from compiler.errors import Location
-from compiler.export.schema import ExportSpec
 from compiler.spec.base import StrictModel
-from compiler.training.schema import TrainingSpec
+
+# The data, training and export sections have schemas of their own, imported
+# only when a spec has that section (`validate` starts faster without them).
+# Validation fills these fields with DataSpec / TrainingSpec / ExportSpec.
+SECTION_MODELS: dict[str, tuple[str, str]] = {
+    "data": ("compiler.data.schema", "DataSpec"),
+    "training": ("compiler.training.schema", "TrainingSpec"),
+    "export": ("compiler.export.schema", "ExportSpec"),
+}
+
+
+def section_model(key: str) -> type[StrictModel]:
+    """The schema class of the lazily validated top-level section ``key``."""
+    import importlib
+
+    module, name = SECTION_MODELS[key]
+    return getattr(importlib.import_module(module), name)
 
 SPEC_VERSION = 1
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}$")]
@@ -61,11 +75,11 @@ class Spec(StrictModel):
     """Class names of a classifier's output, in order."""
     expect: ExpectSpec | None = None
     """Assertions checked at build time."""
-    data: DataSpec | None = None
+    data: Any = None
     """Where training data comes from."""
-    training: TrainingSpec | None = None
+    training: Any = None
     """How to train."""
-    export: ExportSpec | None = None
+    export: Any = None
     """Formats written after training."""
 
     _entries: list = PrivateAttr(default_factory=list)

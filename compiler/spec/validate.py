@@ -23,7 +23,7 @@ from compiler.spec.resolve import (
     resolve_variables,
     substitute,
 )
-from compiler.spec.schema import Spec
+from compiler.spec.schema import SECTION_MODELS, Spec, section_model
 
 _TOP_KEYS = tuple(Spec.model_fields)
 _REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
@@ -58,17 +58,27 @@ def validate_tree(tree: PosDict, source: Path | None = None) -> Spec:
     # Every other section goes through pydantic in one pass; layers/blocks/vars were handled.
     sections = {k: v for k, v in tree.items() if k in _TOP_KEYS}
     sections["layers"], sections["blocks"], sections["vars"] = [], {}, {}
+    lazy = {key: sections.pop(key) for key in SECTION_MODELS if sections.get(key) is not None}
     spec = None
     try:
         spec = Spec.model_validate(sections)
     except ValidationError as err:
         for problem in pydantic_problems(err, tree, (), sections):
             problems.items.append(problem)
+    checked = {}
+    for key, raw in lazy.items():
+        try:
+            checked[key] = section_model(key).model_validate(raw)
+        except ValidationError as err:
+            problems.items.extend(pydantic_problems(err, tree, (key,), raw, section_model(key),
+                                                    at=(key,), mark=locate(tree, (key,))))
 
     outputs = _resolve_outputs(tree, expansion, problems)
     _check_apply_targets(expansion, layers, problems)
     problems.raise_if_any()
     assert spec is not None
+    for key, value in checked.items():
+        setattr(spec, key, value)
     spec.outputs = outputs
     spec.layers = [{e.type: e.name} for e in expansion.entries]
     spec._entries = list(zip(expansion.entries, layers))
@@ -169,8 +179,12 @@ def _check_apply_targets(expansion, layers, problems: Problems) -> None:
 
 def pydantic_problems(err: ValidationError, source: Any, prefix: tuple, data: Any,
                       cls: type[BaseModel] | None = None, context: str = "",
-                      mark=None) -> list[Problem]:
-    """Turn pydantic errors into located problems, merging union alternatives."""
+                      mark=None, at: tuple = ()) -> list[Problem]:
+    """Turn pydantic errors into located problems, merging union alternatives.
+
+    `data` is what was validated (by `cls`); it sits at path `at` in `source`,
+    and `prefix` is put before each error's path when it is shown.
+    """
     grouped: dict[tuple, list[dict]] = {}
     for error in err.errors(include_url=False):
         path = _real_path(error, data)
@@ -181,7 +195,7 @@ def pydantic_problems(err: ValidationError, source: Any, prefix: tuple, data: An
         if context:
             display = f"{display} ({context})"
         key_error = any(e["type"] == "extra_forbidden" for e in errors)
-        where = locate(source, path, key=key_error) if isinstance(source, dict) else None
+        where = locate(source, at + path, key=key_error) if isinstance(source, dict) else None
         where = where or mark
         message = _message(errors, path, data, cls)
         loc = where.location(display) if where else None
@@ -243,8 +257,11 @@ def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
     if first["type"] == "missing":
         return f"missing required key '{path[-1]}'" if path else "missing required value"
     if first["type"] == "extra_forbidden":
-        key = path[-1] if path else "?"
-        known = _known_fields(cls, path[:-1]) if cls else []
+        # The key pydantic names; the user's path may stop short of it when a
+        # shorthand (`tflitee` for `{tflitee: {}}`) was expanded.
+        key = first["loc"][-1] if first["loc"] else (path[-1] if path else "?")
+        inside = path[:-1] if path and path[-1] == key else path
+        known = _known_fields(cls, inside) if cls else []
         hint = did_you_mean(str(key), known) if known else ""
         tail = f" (accepted: {', '.join(known)})" if known and not hint else ""
         return f"unknown key '{key}'{hint}{tail}"
@@ -264,6 +281,34 @@ def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
 
 
 def _known_fields(cls, path: tuple) -> list[str]:
-    if cls is None or path:
+    for part in path:  # down to the model that holds the unknown key
+        cls = _inner_model(cls, part)
+    if cls is None or "root" in cls.model_fields:
         return []
-    return [n for n in cls.model_fields if n not in ("name", "inputs")] + ["name", "inputs"]
+    names = list(cls.model_fields)
+    return [n for n in names if n not in ("name", "inputs")] + [
+        n for n in ("name", "inputs") if n in names
+    ]
+
+
+def _inner_model(cls, part) -> type[BaseModel] | None:
+    """The model class found under field (or list index) `part` of `cls`, if any."""
+    if cls is None:
+        return None
+    if isinstance(part, int) and "root" not in cls.model_fields:
+        return cls  # a list field's item model was found with the field
+    key = "root" if isinstance(part, int) else part
+    field = cls.model_fields.get(key)
+    return _first_model(field.annotation) if field is not None else None
+
+
+def _first_model(annotation) -> type[BaseModel] | None:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
