@@ -83,6 +83,9 @@ def test_errors_are_located(data, loc, words):
 
 
 def test_json_schema_lists_choices():
+    from compiler.spec.base import attach_field_docstrings
+
+    attach_field_docstrings()  # what `nncompile schema` does before generating
     schema = TrainingSpec.model_json_schema()
     optimizer = schema["$defs"]["OptimizerChoice"]
     assert set(optimizer["properties"]) == {"sgd", "rmsprop", "adagrad", "adam", "adamw", "adamax", "nadam"}
