@@ -244,6 +244,8 @@ def test_schema_imports_no_tensorflow_and_documents_its_fields():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
     from compiler.data.schema import DataSpec
+    from compiler.spec.base import attach_field_docstrings
 
+    attach_field_docstrings()  # what `nncompile schema` does before generating
     schema = DataSpec.model_json_schema()
     assert "fitted on the training split only" in schema["properties"]["standardize"]["description"]
