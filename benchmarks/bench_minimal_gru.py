@@ -3,31 +3,33 @@
 Model: Input(timesteps, features) -> recurrent layer(units) -> Dense(1), MSE,
 Adam. Both layers are timed in one run on the same random data, with
 ``jit_compile`` off and on. Compilation is excluded: each model is fitted for
-two warm-up steps first; then the timed epochs of all four models are
+two warm-up steps first; then the timed epochs of all models are
 interleaved (so load from other processes hits them alike) and the median
 of each is reported.
+
+The layer uses ``keras.ops`` only, so the same comparison runs on the other
+Keras backends, where a GPU is at hand: ``--backend jax`` (always compiled by
+XLA, so ``--jit on``) and ``--backend torch`` (where ``keras.layers.GRU`` runs
+on cuDNN on a CUDA device; ``--jit off``).
 
 Usage::
 
     python benchmarks/bench_minimal_gru.py            # full run
     python benchmarks/bench_minimal_gru.py --quick    # a short smoke run
+    python benchmarks/bench_minimal_gru.py --backend torch --jit off
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from typing import Any
 
-from compiler.tf_runtime import import_tensorflow_quietly
+import numpy as np
 
-import_tensorflow_quietly()  # TensorFlow's start-up log lines would bury the result
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from custom_layers import MinimalGRU  # noqa: E402
+keras: Any = None  # imported in main(), once the backend is chosen
 
 
 def make_model(
@@ -99,9 +101,47 @@ def measure(
     }
 
 
+def import_keras(backend: str) -> None:
+    """Import Keras on `backend` (quietly for TensorFlow, whose start-up log would bury the result)."""
+    global keras
+    os.environ["KERAS_BACKEND"] = backend
+    if backend == "tensorflow":
+        from compiler.tf_runtime import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
+    import keras as imported
+
+    if imported.backend.backend() != backend:
+        raise SystemExit(f"Keras was already set to the {imported.backend.backend()} backend")
+    keras = imported
+
+
+def describe_device() -> str:
+    """The device the backend computes on, in words."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return str(jax.devices()[0])
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return gpus[0].name if gpus else "cpu"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few batches and epochs")
+    parser.add_argument(
+        "--backend", choices=("tensorflow", "jax", "torch"), default="tensorflow"
+    )
+    parser.add_argument(
+        "--jit", choices=("both", "on", "off"), default="both", help="jit_compile settings to time"
+    )
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--timesteps", type=int, default=50)
     parser.add_argument("--features", type=int, default=32)
@@ -110,23 +150,28 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="timed epochs")
     parser.add_argument("--unroll", action="store_true", help="unroll both layers")
     args = parser.parse_args()
+    import_keras(args.backend)
+    from custom_layers import MinimalGRU
+
+    jits = {"both": (False, True), "on": (True,), "off": (False,)}[args.jit]
     batches = args.batches or (2 if args.quick else 8)
     epochs = args.epochs or (3 if args.quick else 7)
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batches * args.batch, args.timesteps, args.features)).astype("float32")
     y = rng.standard_normal((len(x), 1)).astype("float32")
+    print(f"backend={args.backend} device={describe_device()}")
     print(
         f"units={args.units} timesteps={args.timesteps} features={args.features} "
         f"batch={args.batch} batches/epoch={batches} timed epochs={epochs} unroll={args.unroll}"
     )
     models = {
         (name, jit): make_model(cls, x.shape[1:], args.units, jit, args.unroll)
-        for jit in (False, True)
+        for jit in jits
         for name, cls in (("GRU", keras.layers.GRU), ("MinimalGRU", MinimalGRU))
     }
     result = measure(models, x, y, args.batch, epochs)
-    for jit in (False, True):
+    for jit in jits:
         (gru, gru_cpu), (minimal, minimal_cpu) = result[("GRU", jit)], result[("MinimalGRU", jit)]
         print(
             f"jit_compile={jit!s:5}  GRU {gru:8.1f} samples/s   "
