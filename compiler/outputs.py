@@ -20,12 +20,41 @@ def resolved_spec_text(spec) -> str:
     return header + yaml.safe_dump(spec.resolved_tree(), sort_keys=False, allow_unicode=True)
 
 
-def save_built_model(spec, model, out_root: Path | str = "saved_models") -> Path:
-    """Write model.keras and spec.resolved.yaml atomically; return the folder."""
+TRAINED_MARKER = "metrics.json"
+
+
+def trained_model_in(folder: Path) -> bool:
+    """Whether `folder` holds a model that `train` wrote (its metrics.json is there)."""
+    return (folder / TRAINED_MARKER).is_file() and (folder / "model.keras").is_file()
+
+
+def check_can_save(spec, out_root: Path | str, replace_trained: bool) -> None:
+    """Raise a ModelFileError if saving a build would overwrite a trained model."""
+    from compiler.errors import ModelFileError
+
+    folder = Path(out_root) / spec.name
+    if trained_model_in(folder) and not replace_trained:
+        raise ModelFileError(
+            f"'{folder}' holds a trained model; building would replace its weights with "
+            "untrained ones. Use --no-save to only check the spec, --out to write elsewhere, "
+            "or --force to replace it")
+
+
+def save_built_model(spec, model, out_root: Path | str = "saved_models", *,
+                     replace_trained: bool = False) -> Path:
+    """Write model.keras and spec.resolved.yaml atomically; return the folder.
+
+    A folder that holds a trained model is left alone (an untrained build
+    would silently replace the weights) unless `replace_trained` is set; then
+    the training results that described the old weights go too.
+    """
     from compiler.atomic import atomic_file, write_text_atomic
 
+    check_can_save(spec, out_root, replace_trained)
     folder = model_folder(spec, out_root)
     with atomic_file(folder / "model.keras") as tmp:
         model.save(tmp)
     write_text_atomic(folder / "spec.resolved.yaml", resolved_spec_text(spec))
+    if replace_trained:
+        (folder / TRAINED_MARKER).unlink(missing_ok=True)
     return folder

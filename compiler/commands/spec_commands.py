@@ -58,15 +58,22 @@ def validate(specs: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
 @allow_outside_option
 @out_option
 @click.option("--no-save", is_flag=True, help="Only print the summary; write nothing.")
+@click.option("--force", is_flag=True,
+              help="Replace a trained model in saved_models/<name>/ with the untrained build.")
 def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_root: str,
-          no_save: bool) -> None:
+          no_save: bool, force: bool) -> None:
     """Build SPEC into a Keras model, print its summary and check `expect:`.
 
-    Writes saved_models/<name>/model.keras and spec.resolved.yaml.
+    Writes saved_models/<name>/model.keras and spec.resolved.yaml; a trained
+    model already there is kept unless --force is given.
     """
     from compiler.api import load_spec
 
     spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
+    if not no_save:
+        from compiler.outputs import check_can_save
+
+        check_can_save(spec, Path(out_root), force)  # before the (possibly long) build
     quiet_tensorflow()
     from compiler.graph import build as build_spec
     from compiler.summary import format_summary
@@ -82,7 +89,7 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
         return
     from compiler.outputs import save_built_model
 
-    folder = save_built_model(spec, result.model, Path(out_root))
+    folder = save_built_model(spec, result.model, Path(out_root), replace_trained=force)
     click.echo(f"wrote {folder / 'model.keras'} and {folder / 'spec.resolved.yaml'}")
 
 
@@ -117,6 +124,10 @@ def plot(spec_path: str, output: str, overrides: tuple[str, ...], allow_outside:
     from compiler.api import load_spec
 
     spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
+    if not no_save:
+        from compiler.outputs import check_can_save
+
+        check_can_save(spec, Path(out_root), force)  # before the (possibly long) build
     quiet_tensorflow()
     from compiler.graph import build as build_spec
     from compiler.plot import plot_graph
