@@ -183,3 +183,25 @@ def test_damaged_or_mismatched_backup_is_a_clear_error(tmp_path):
     fresh = _invoke("train", spec, "--out", out, "--quiet")
     assert fresh.exit_code == 0, fresh.output
     assert (out / "iris_mlp" / "backup.previous" / "state.json").read_text() == "{not json"
+
+
+def test_a_run_that_fails_before_training_leaves_the_backup_alone(tmp_path):
+    spec = write_spec(tmp_path, epochs=1)
+    out = tmp_path / "out"
+    assert _invoke("train", spec, "--out", out, "--quiet").exit_code == 0
+    backup = out / "iris_mlp" / "backup"
+    finished = (backup / "state.json").read_text()
+    assert json.loads(finished)["finished"]
+    # Fails after the data are read (3 classes, 2 output units), before training starts.
+    bad = ("--set", "layers[2].dense.units=2")
+    failed = _invoke("train", spec, "--out", out, "--quiet", *bad)
+    assert failed.exit_code == 1 and "Traceback" not in failed.output, failed.output
+    assert (backup / "state.json").read_text() == finished  # `--resume --epochs N` still works
+    # An interrupted run's backup is not even moved aside by a run that never trains.
+    state = json.loads(finished)
+    state["finished"] = False
+    (backup / "state.json").write_text(json.dumps(state))
+    failed = _invoke("train", spec, "--out", out, "--quiet", *bad)
+    assert failed.exit_code == 1
+    assert json.loads((backup / "state.json").read_text()) == state
+    assert not (out / "iris_mlp" / "backup.previous").exists()

@@ -113,7 +113,14 @@ def class_weights(spec, bundle, num_classes: int):
     return {int(k): float(v) for k, v in wanted.items()}
 
 
-def _start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
+def _read_start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
+    """Read `backup_dir` and decide how this run starts; change nothing on disk.
+
+    Returns the state to resume from (``--resume``), or None for a fresh run;
+    a fresh run's old backup is dealt with by :func:`_set_aside_backup` only
+    once data, model and compilation are ready, so that a run failing before
+    training starts leaves the earlier backup where it was.
+    """
     from compiler.training.backup import BackupError, read_backup
 
     try:
@@ -121,10 +128,6 @@ def _start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
     except BackupError:
         if resume:
             raise
-        state = {"damaged": True}  # moved aside below, like an unfinished run's
-    if state is not None and state.get("finished") and not resume:
-        # The run that wrote it finished and saved its model: nothing to keep.
-        shutil.rmtree(backup_dir, ignore_errors=True)
         return None
     if resume:
         if state is None:
@@ -132,13 +135,30 @@ def _start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
         else:
             echo(f"resuming after epoch {state['epochs_completed']} from {backup_dir}")
         return state
-    if state is not None:
-        # A fresh run must not destroy the only copy of an interrupted one.
-        previous = backup_dir.with_name("backup.previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        backup_dir.rename(previous)
-        echo(f"an unfinished run's backup was moved to {previous} (use --resume to continue one)")
     return None
+
+
+def _set_aside_backup(backup_dir: Path, echo) -> None:
+    """Before a fresh run trains: drop a finished run's backup, keep an unfinished one aside."""
+    from compiler.training.backup import BackupError, read_backup
+
+    if not backup_dir.exists():
+        return
+    try:
+        state = read_backup(backup_dir)
+    except BackupError:
+        state = {"damaged": True}  # moved aside below, like an unfinished run's
+    if state is None:
+        return
+    if state.get("finished"):
+        # The run that wrote it finished and saved its model: nothing to keep.
+        shutil.rmtree(backup_dir, ignore_errors=True)
+        return
+    # A fresh run must not destroy the only copy of an interrupted one.
+    previous = backup_dir.with_name("backup.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    backup_dir.rename(previous)
+    echo(f"an unfinished run's backup was moved to {previous} (use --resume to continue one)")
 
 
 def _peak_rss_mib() -> float:
@@ -206,7 +226,7 @@ def train_spec(
     out_dir = Path(out_root) / spec.name
     out_dir.mkdir(parents=True, exist_ok=True)
     backup_dir = out_dir / "backup"
-    state = _start_backup(backup_dir, resume, echo)
+    state = _read_start_backup(backup_dir, resume, echo)
 
     bundle = load_data(spec, batch_size=training.batch_size, seed=training.seed)
     if bundle.train is None:
@@ -229,6 +249,8 @@ def train_spec(
     echo(f"XLA {'on' if xla.used else 'off'}: {xla.reason}")
 
     initial_epoch, history, stopped_early = 0, [], False
+    if not resume:
+        _set_aside_backup(backup_dir, echo)
     if state is not None:
         restore_backup(model, state, training.optimizer.params.learning_rate)
         initial_epoch, history = int(state["epochs_completed"]), list(state["history"])
