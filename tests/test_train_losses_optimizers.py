@@ -84,6 +84,7 @@ def test_every_loss_has_a_builder(name):
         ("sparse_categorical_crossentropy", 3, np.array([0, 1, 2, 1])),
         ("categorical_crossentropy", 3, np.eye(3)[[0, 1, 2, 1]]),
         ("binary_crossentropy", 1, np.array([[0], [1], [1], [0]])),
+        ("binary_crossentropy", 1, np.array([0, 1, 1, 0])),  # labels as a CSV column gives them
     ],
 )
 def test_metrics_build_for_each_label_format(loss, units, y):
@@ -108,3 +109,24 @@ def test_multiclass_precision_counts_argmax_predictions():
     metric.update_state(np.array([0, 1, 2, 2]), np.array(
         [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.6, 0.2, 0.2], [0.1, 0.1, 0.8]], "float32"))
     assert float(metric.result()) == pytest.approx(0.75)
+
+
+def test_f1_matches_its_definition_for_sigmoid_and_per_step_outputs():
+    from compiler.training.metrics import BinaryF1, MultiClassF1
+
+    def f1(true, predicted, positive):
+        tp = np.sum((predicted == positive) & (true == positive))
+        return 2 * tp / (np.sum(predicted == positive) + np.sum(true == positive))
+
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 2, 50), rng.random(50).astype("float32")
+    metric = BinaryF1(threshold=0.5)
+    metric.update_state(y, p[:, None])  # labels (batch,), sigmoid scores (batch, 1)
+    assert float(np.ravel(metric.result())[0]) == pytest.approx(f1(y, p > 0.5, 1), rel=1e-5)
+
+    tags, scores = rng.integers(0, 4, (6, 7)), rng.random((6, 7, 4)).astype("float32")
+    metric = MultiClassF1(num_classes=4, sparse=True, average="macro")
+    metric.update_state(tags, scores)  # one label per step
+    predicted = scores.argmax(-1)
+    want = np.mean([f1(tags, predicted, c) for c in range(4)])
+    assert float(metric.result()) == pytest.approx(want, rel=1e-5)

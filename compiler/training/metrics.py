@@ -20,7 +20,11 @@ _register = keras.saving.register_keras_serializable(package="nncompile")
 
 
 def _one_hot_pair(y_true, y_pred, num_classes: int, sparse: bool, argmax_pred: bool):
-    y_pred = ops.convert_to_tensor(y_pred)
+    # Rows of class scores: a per-step output (batch, steps, classes) becomes
+    # (batch · steps, classes), matching the flattened labels.
+    y_pred = ops.reshape(ops.convert_to_tensor(y_pred), (-1, num_classes))
+    if not sparse:
+        y_true = ops.reshape(y_true, (-1, num_classes))
     if sparse:
         y_true = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), num_classes)
     if argmax_pred:
@@ -29,9 +33,10 @@ def _one_hot_pair(y_true, y_pred, num_classes: int, sparse: bool, argmax_pred: b
 
 
 def _per_row_weight(sample_weight):
-    # Class weights arrive as one weight per example; broadcast it over classes.
-    if sample_weight is not None and len(ops.shape(sample_weight)) == 1:
-        sample_weight = ops.expand_dims(sample_weight, -1)
+    # Class weights arrive as one weight per example (or per step); make it
+    # one per row of scores, broadcast over classes.
+    if sample_weight is not None:
+        sample_weight = ops.reshape(sample_weight, (-1, 1))
     return sample_weight
 
 
@@ -74,6 +79,19 @@ class MultiClassF1(_adapter(keras.metrics.F1Score, argmax_pred=False)):
     """F1 score over several classes (the arg-max class counts as predicted)."""
 
 
+@_register
+class BinaryF1(keras.metrics.F1Score):
+    """F1 of sigmoid outputs: labels of shape (batch,) or (batch, 1) are reshaped
+    to the (rows, units) the Keras metric requires, and counted at threshold 0.5."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.convert_to_tensor(y_pred)
+        units = ops.shape(y_pred)[-1] if len(ops.shape(y_pred)) > 1 else 1
+        y_pred = ops.reshape(y_pred, (-1, units))
+        y_true = ops.cast(ops.reshape(y_true, (-1, units)), y_pred.dtype)
+        return super().update_state(y_true, y_pred, _per_row_weight(sample_weight))
+
+
 def label_format(loss_name: str | None) -> str:
     """Return ``sparse``, ``one_hot``, ``binary`` or ``other`` for a loss name."""
     return {
@@ -111,7 +129,7 @@ def build_metric(choice: Choice, loss_name: str | None, num_outputs: int) -> ker
             return MultiClassF1(
                 num_classes=num_outputs, sparse=fmt == "sparse", average=p.average, name="f1"
             )
-        return keras.metrics.F1Score(average=p.average, threshold=0.5, name="f1")
+        return BinaryF1(average=p.average, threshold=0.5, name="f1")
     if name == "mae":
         return keras.metrics.MeanAbsoluteError(name="mae")
     if name == "mse":
