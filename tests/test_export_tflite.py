@@ -35,6 +35,27 @@ def test_builtin_ops_only_and_matches_keras(kind, tmp_path):
     np.testing.assert_allclose(got, np.asarray(model(x)), atol=1e-4)
 
 
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn", "minimal_gru", "stacked"])
+def test_recurrent_dropout_does_not_block_export(kind, tmp_path):
+    """Keras draws unused dropout masks at inference too; the export must not trip on them."""
+    from custom_layers import MinimalGRU
+
+    rates = {"dropout": 0.2, "recurrent_dropout": 0.1}
+    inp = keras.Input((12, 5), name="seq")
+    if kind == "stacked":
+        cells = [keras.layers.GRUCell(6, **rates), keras.layers.LSTMCell(6, **rates)]
+        x = keras.layers.RNN(cells)(inp)
+    else:
+        layer = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU,
+                 "simple_rnn": keras.layers.SimpleRNN, "minimal_gru": MinimalGRU}[kind]
+        x = keras.layers.Bidirectional(layer(6, **rates))(inp)
+    model = keras.Model(inp, keras.layers.Dense(3, name="out")(x))
+    report = export_tflite(model, tmp_path / "m.tflite")
+    assert report.select_ops == [] and report.max_abs_diff < 1e-4
+    cells = [l for l in model._flatten_layers() if hasattr(l, "recurrent_dropout")]
+    assert cells and all(c.recurrent_dropout == 0.1 for c in cells)  # restored after tracing
+
+
 def test_names_dtypes_and_several_outputs(tmp_path):
     model = make_two_headed()
     export_tflite(model, tmp_path / "m.tflite")

@@ -192,9 +192,9 @@ def convert_to_tflite(
             result = [result[k] for k in model.output_names]
         return dict(zip(sig.output_names, tf.nest.flatten(result), strict=True))
 
-    frozen = convert_variables_to_constants_v2(
-        tf.function(forward, input_signature=specs).get_concrete_function()
-    )
+    with _no_dropout_masks(model):
+        traced = tf.function(forward, input_signature=specs).get_concrete_function()
+    frozen = convert_variables_to_constants_v2(traced)
     if quantize == "int8":
         _refuse_int8_loops(frozen, model)
     # The frozen function returns its outputs flat, in sorted-key order.
@@ -277,12 +277,36 @@ def _conversion_error(err: Exception, frozen, model, allow_select_ops: bool) -> 
     )
 
 
+@contextlib.contextmanager
+def _no_dropout_masks(model):
+    """Trace with the recurrent cells' dropout rates at 0.
+
+    Keras's RNN layer draws its cells' dropout masks before every call, even
+    with ``training=False`` where they go unused; each draw advances a seed
+    variable, and that assignment cannot be frozen into a TFLite graph. The
+    inference graph is the same without it.
+    """
+    from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+    saved = []
+    for layer in _all_layers(model):
+        if isinstance(layer, DropoutRNNCell) and (layer.dropout or layer.recurrent_dropout):
+            saved.append((layer, layer.dropout, layer.recurrent_dropout))
+            layer.dropout = layer.recurrent_dropout = 0.0
+    try:
+        yield
+    finally:
+        for layer, dropout, recurrent_dropout in saved:
+            layer.dropout, layer.recurrent_dropout = dropout, recurrent_dropout
+
+
 def _all_layers(model) -> list:
     found, stack = [], list(getattr(model, "layers", []))
     while stack:
         layer = stack.pop()
         found.append(layer)
         stack.extend(getattr(layer, "layers", []) or [])
+        stack.extend(c for c in getattr(layer, "cells", None) or [] if c not in found)
         for attr in ("forward_layer", "backward_layer", "layer", "cell"):
             inner = getattr(layer, attr, None)
             if inner is not None and hasattr(inner, "name") and inner not in found:
