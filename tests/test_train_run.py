@@ -265,3 +265,23 @@ def test_a_model_trained_with_an_epoch_schedule_loads_with_custom_layers_only(tm
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("WarmupSchedule")
+
+
+def test_per_step_classifier_on_variable_length_npz_trains_and_exports(tmp_path):
+    """Inputs [null, 4] with one class per step: the reports skip per-example files, TFLite exports."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, 15, 4)).astype("float32")
+    np.savez(tmp_path / "seq.npz", x=x, y=(x.sum(-1) > 0).astype("int64"))
+    spec = tmp_path / "steps.yaml"
+    spec.write_text(
+        "nncompile: 1\nname: steps\ninputs: {x: [null, 4]}\nlayers:\n"
+        "  - gru: {units: 6, return_sequences: true}\n"
+        "  - dense: {units: 2, activation: softmax, name: out}\noutputs: [out]\n"
+        "data: {npz: {path: seq.npz, inputs: {x: x}, targets: {out: y}}}\n"
+        "training: {loss: sparse_categorical_crossentropy, metrics: [accuracy], epochs: 1,\n"
+        "           jit_compile: false, seed: 1}\n"
+        "export: [tflite]\n", encoding="utf-8")
+    result = _train(spec, tmp_path / "out")
+    folder = tmp_path / "out" / "steps"
+    assert result.epochs_completed == 1 and (folder / "model.tflite").is_file()
+    assert not (folder / "confusion_matrix.png").exists()

@@ -53,6 +53,8 @@ def write_classifier_reports(model, spec, bundle, out_dir: Path, num_classes: in
         return False
     inputs, targets = bundle.arrays[split]
     scores = np.asarray(model.predict(inputs, verbose=0, batch_size=256))
+    if scores.ndim != 2:
+        return False  # one prediction per step (sequence labelling): no per-example report
     true = np.asarray(targets).reshape(len(scores), -1)
     # One-hot targets carry the class as the position of their 1.
     true = true.argmax(-1) if true.shape[-1] > 1 else true.reshape(-1)

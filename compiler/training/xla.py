@@ -59,7 +59,7 @@ def _time_steps(model: keras.Model, dataset, steps: int) -> float:
     # The median step, not the mean: a shared machine's hiccups hit single steps.
     clock = _StepClock()
     data = dataset.repeat().take(WARMUP_STEPS + steps)
-    model.fit(data, epochs=1, verbose=0, callbacks=[clock])
+    model.fit(data, epochs=1, verbose=0, callbacks=[clock], shuffle=False)
     ends = clock.ends[WARMUP_STEPS - 1:]
     return float(statistics.median(b - a for a, b in zip(ends, ends[1:])))
 
