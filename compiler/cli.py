@@ -61,14 +61,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """nncompile: describe a network in YAML; build, train and export it with Keras."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    if ctx.invoked_subcommand not in _NO_TENSORFLOW and not {"-h", "--help"} & set(sys.argv):
-        from compiler.tf_runtime import import_tensorflow_quietly
-
-        import_tensorflow_quietly()
-
-
-# Verbs that never need TensorFlow: they must start fast.
-_NO_TENSORFLOW = {"validate", "schema", None}
+    # Verbs import TensorFlow themselves (quietly, see compiler.tf_runtime),
+    # once they have checked what they can without it: a mistake in a spec or
+    # a path is reported at once, not after seconds of start-up.
 
 
 def _register_commands() -> None:

@@ -1,12 +1,12 @@
 """Keras layers the seeds need and Keras lacks.
 
-Importing this package registers every layer (and the epoch-based
-learning-rate schedules a saved optimiser refers to) under the ``nncompile`` package
+Importing this package registers every layer (and the losses, metrics and
+learning-rate schedules a saved model's training configuration names) under the ``nncompile`` package
 name, which is enough to load a saved ``.keras`` file that uses them.
 """
 
 from custom_layers import activations  # noqa: F401  (registers `step`)
-from custom_layers import schedules  # noqa: F401  (registers the learning-rate schedules)
+from custom_layers import losses, metrics, schedules  # noqa: F401  (training objects a saved model names)
 from custom_layers.additive_attention import BahdanauAttention
 from custom_layers.attention_decoder import AttentionDecoder
 from custom_layers.cast import Cast

@@ -205,3 +205,24 @@ def test_a_run_that_fails_before_training_leaves_the_backup_alone(tmp_path):
     assert failed.exit_code == 1
     assert json.loads((backup / "state.json").read_text()) == state
     assert not (out / "iris_mlp" / "backup.previous").exists()
+
+
+def test_missing_files_and_bad_specs_are_reported_before_tensorflow_loads(tmp_path):
+    (tmp_path / "bad.yaml").write_text("name: b\ninputs: {x: [4]}\nlayers: [{dense: {units: 0}}]\n")
+    program = """
+import sys
+from click.testing import CliRunner
+from compiler.cli import cli
+for args in (["train", "nope.yaml"], ["train", "bad.yaml"], ["lr-find", "bad.yaml"],
+             ["evaluate", "nope"], ["predict", "nope", "--input", "x.npy", "--output", "y.csv"],
+             ["export", "nope", "--format", "tflite"]):
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, (args, result.output)
+    assert "nope" in result.output or "bad.yaml:3:" in result.output, result.output
+assert "tensorflow" not in sys.modules
+"""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    done = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]

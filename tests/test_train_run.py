@@ -246,20 +246,21 @@ def test_init_from_copies_named_layers(tmp_path):
 
 
 def test_a_model_trained_with_an_epoch_schedule_loads_with_custom_layers_only(tmp_path):
-    """The saved optimiser refers to the schedule: `import custom_layers` must find it."""
+    """The saved optimiser and metrics refer to project classes: `import custom_layers` finds them."""
     import subprocess
     import sys
     from pathlib import Path
 
     spec = write_spec(tmp_path, epochs=2, extra=(
         "  schedule: {warmup: {epochs: 1, then: {cosine: {min_lr: 0.001}}}}\n"))
-    _train(spec, tmp_path / "out")
+    _train(spec, tmp_path / "out", overrides=["training.metrics=[accuracy, f1, precision, auc]"])
     model_file = tmp_path / "out" / "iris_mlp" / "model.keras"
     root = Path(__file__).resolve().parent.parent
     program = (
         "import sys; sys.path.insert(0, sys.argv[1]); import keras, custom_layers\n"
         "assert 'compiler' not in sys.modules\n"
         "m = keras.saving.load_model(sys.argv[2])\n"
+        "assert len(m.metrics) > 1 and m.compiled\n"
         "print(m.optimizer.get_config()['learning_rate']['class_name'])\n")
     done = subprocess.run([sys.executable, "-c", program, str(root), str(model_file)],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)

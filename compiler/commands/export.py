@@ -38,6 +38,13 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
     network converts before training it. Every file is written to a temporary
     name and renamed into place after it was checked against Keras.
     """
+    if not Path(target).exists():  # said before TensorFlow takes seconds to load
+        from compiler.errors import ModelFileError
+
+        raise ModelFileError(f"no such model or spec file or folder '{target}'")
+    from compiler.tf_runtime import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from compiler.export.run import export_from_spec
     from compiler.export.schema import TfliteOptions
 

@@ -13,6 +13,23 @@ from compiler.errors import UsageError
 SET_HELP = "Override a spec value, e.g. --set training.epochs=5 (repeatable)."
 
 
+def _quiet_tensorflow() -> None:
+    from compiler.tf_runtime import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+
+
+def _must_exist(path: str, what: str) -> None:
+    """Reject a missing file before TensorFlow is imported (seconds) to say so."""
+    from pathlib import Path
+
+    from compiler.errors import DataError, ModelFileError, SpecError
+
+    if not Path(path).exists():
+        error = {"spec": SpecError, "model": ModelFileError, "input": DataError}[what]
+        raise error(f"no such {what} file or folder '{path}'")
+
+
 def _overrides(sets: tuple[str, ...], epochs: int | None = None) -> list[str]:
     overrides = list(sets)
     if epochs is not None:
@@ -40,9 +57,11 @@ def train(spec: str, sets: tuple[str, ...], resume: bool, out_root: str, epochs:
     training with exit code 1 and keeps the last good backup.
     """
     from compiler.api import load_spec
-    from compiler.training.run import train_spec
 
     loaded = load_spec(spec, _overrides(sets, epochs), allow_outside=allow_outside)
+    _quiet_tensorflow()  # only once the spec is valid
+    from compiler.training.run import train_spec
+
     result = train_spec(loaded, out_root=out_root, resume=resume, verbose=0 if quiet else 2)
     for split, values in result.metrics["metrics"].items():
         shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
@@ -61,6 +80,8 @@ def train(spec: str, sets: tuple[str, ...], resume: bool, out_root: str, epochs:
               help="JSON file for the metrics [default: <model dir>/evaluation_<split>.json].")
 def evaluate(target: str, split: str, sets: tuple[str, ...], out_root: str, output: str | None) -> None:
     """Evaluate a trained model (its folder, model.keras or spec) on a data split."""
+    _must_exist(target, "model")
+    _quiet_tensorflow()
     from compiler.training.evaluation import evaluate as run_evaluation
 
     metrics, path = run_evaluation(target, split, out_root, _overrides(sets), output)
@@ -77,6 +98,9 @@ def evaluate(target: str, split: str, sets: tuple[str, ...], out_root: str, outp
               help="Predictions: .csv, .npy (one output) or .npz.")
 def predict(model: str, input_path: str, output_path: str) -> None:
     """Run MODEL (a .keras file or a model folder) on the examples of a file."""
+    _must_exist(model, "model")
+    _must_exist(input_path, "input")
+    _quiet_tensorflow()
     from compiler.training.prediction import predict_file
 
     count = predict_file(model, input_path, output_path)
@@ -100,6 +124,10 @@ def lr_find(spec: str, start: float, end: float, steps: int, output: str, sets: 
     """
     if not 0 < start < end:
         raise UsageError(f"expected 0 < --start < --end, got --start {start:g} --end {end:g}")
+    from compiler.api import load_spec
+
+    load_spec(spec, list(sets))  # spec mistakes are reported before TensorFlow loads
+    _quiet_tensorflow()
     from compiler.training.lr_search import find_learning_rate
 
     result = find_learning_rate(spec, start=start, end=end, steps=steps, overrides=list(sets),
