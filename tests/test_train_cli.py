@@ -125,6 +125,17 @@ def test_suggestion_rule_on_a_known_curve():
     assert suggest_rate(rates, smoothed) == pytest.approx(1e-2, rel=0.3)
 
 
+def test_suggestion_ignores_a_noisy_start():
+    """A wiggle of the first few averaged batches is not the steepest descent."""
+    from compiler.training.lr_find import exponential_rates, suggest_rate
+
+    rates = exponential_rates(1e-5, 10.0, 200)
+    log_rates = np.log10(rates)
+    smoothed = 1.2 - 0.3 * (1 + np.tanh(2 * (log_rates + 1))) + np.where(log_rates > 0.5, 5 * (log_rates - 0.5), 0)
+    smoothed[1], smoothed[2] = 1.32, 1.22  # the early bump and drop of a bias-corrected average
+    assert suggest_rate(rates, smoothed) == pytest.approx(1e-1, rel=0.5)
+
+
 @pytest.mark.slow
 def test_sigkill_mid_training_then_resume(tmp_path):
     epochs = 5

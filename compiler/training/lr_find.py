@@ -8,8 +8,11 @@ loss exceeds 4 × its best value (it diverged) or becomes NaN.
 Suggestion rule: among the rates *below* the one with the lowest smoothed
 loss, take the rate where the smoothed loss falls fastest per unit of
 log(rate) — the steepest descent point, which lies just below where the loss
-turns up. With too few points for a slope (under 5) it falls back to a tenth
-of the lowest-loss rate.
+turns up. The slope is measured across a window of ±w points (w = 5 % of the
+points, at least 2) and the first 2w points are left out: there the moving
+average has seen only a few noisy batches, and a wiggle over a tiny step of
+log(rate) would look like the steepest descent. With too few points for a
+slope it falls back to a tenth of the lowest-loss rate.
 """
 
 from __future__ import annotations
@@ -46,10 +49,14 @@ def suggest_rate(rates, smoothed) -> float:
     """Apply the suggestion rule of this module to recorded rates and smoothed losses."""
     rates, smoothed = np.asarray(rates, float), np.asarray(smoothed, float)
     lowest = int(np.nanargmin(smoothed))
-    if lowest < 4:
+    window = max(2, len(rates) // 20)
+    centres = np.arange(2 * window, lowest - window + 1)
+    if len(centres) == 0:
         return float(rates[lowest] / 10)
-    slope = np.gradient(smoothed[: lowest + 1], np.log(rates[: lowest + 1]))
-    return float(rates[int(np.argmin(slope))])
+    logs = np.log(rates)
+    slope = (smoothed[centres + window] - smoothed[centres - window]) / (
+        logs[centres + window] - logs[centres - window])
+    return float(rates[centres[int(np.argmin(slope))]])
 
 
 def range_test(model, compile_args, dataset, start: float, end: float, steps: int) -> RangeTest:
