@@ -8,10 +8,12 @@ error Keras raises while wiring a layer is reported at that layer's line too.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.errors import Location, Problem, SpecError
+from compiler.layers.base import MAX_MODEL_PARAMS
 from compiler.spec.schema import Spec
 
 _REF = re.compile(r"^(?P<base>.+?)(\[(?P<index>\d+)\])?$")
@@ -63,6 +65,20 @@ def _clean_keras_message(err: Exception) -> str:
     return short[:400] + ("…" if len(short) > 400 else "")
 
 
+def allow_deep_graph(layer_count: int) -> None:
+    """Let Python recurse deeply enough for Keras to walk a graph of this many layers.
+
+    Keras maps, saves and loads a functional graph recursively, about one
+    Python frame per layer, so a 1000-layer chain exceeds Python's default
+    limit of 1000. The limit is only ever raised (for the rest of the process,
+    as later saving and training walk the same graph); the spec's layer count
+    is bounded by validation, so the stack stays small.
+    """
+    needed = 1000 + 3 * layer_count
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
+
+
 class _Builder:
     def __init__(self, spec: Spec, reuse: Any = None):
         self.spec = spec
@@ -71,6 +87,7 @@ class _Builder:
         self.layers: dict[str, list[Any]] = {}
         self.layer_specs: dict[str, Any] = {}
         self.rows: list[SummaryRow] = []
+        self.params = 0  # weights created so far, checked against MAX_MODEL_PARAMS
 
     def fail(self, entry, message: str, *sub) -> SpecError:
         mark, display = entry.where(*sub)
@@ -87,11 +104,13 @@ class _Builder:
             if isinstance(value, (list, tuple)):
                 return value[0]
             return value
-        if not isinstance(value, (list, tuple)) or int(index) >= len(value):
-            count = len(value) if isinstance(value, (list, tuple)) else 1
+        several = isinstance(value, (list, tuple))
+        count = len(value) if several else 1
+        if int(index) >= count:
             raise self.fail(entry, f"'{base}' has {count} output(s); '{ref}' does not exist "
-                            "(set return_state/return_attention_scores for more)", "inputs")
-        return value[int(index)]
+                            "(outputs are numbered from 0; set return_state/"
+                            "return_attention_scores for more)", "inputs")
+        return value[int(index)] if several else value
 
     def build(self):
         import keras
@@ -108,8 +127,9 @@ class _Builder:
                 out, params = self.add(entry, layer_spec, tensors)
             self.tensors[entry.name] = out
             self.rows.append(SummaryRow(entry.name, entry.type, _shape_text(out), params))
-        outputs = [self.output(ref) for ref in self.spec.outputs]
+        outputs = [self.output(ref, i) for i, ref in enumerate(self.spec.outputs)]
         in_list = list(inputs.values())
+        allow_deep_graph(len(self.spec.entries))
         try:
             model = keras.Model(inputs=in_list[0] if len(in_list) == 1 else in_list,
                                 outputs=outputs[0] if len(outputs) == 1 else outputs,
@@ -117,21 +137,41 @@ class _Builder:
         except ValueError as err:
             raise SpecError(Problem(f"cannot connect the graph: {_clean_keras_message(err)}",
                                     self.spec.locate("outputs"))) from None
+        except RecursionError:
+            raise SpecError(Problem(
+                f"the graph is too deep for Keras to connect ({len(self.spec.entries)} layers)",
+                self.spec.locate("layers"))) from None
         return model
 
-    def output(self, ref: str):
+    def output(self, ref: str, position: int = 0):
         match = _REF.match(ref)
-        value = self.tensors[match.group("base")]
-        if match.group("index") is not None:
-            return value[int(match.group("index"))]
-        return value[0] if isinstance(value, (list, tuple)) else value
+        base, index = match.group("base"), match.group("index")
+        value = self.tensors.get(base)
+        if value is None:
+            raise SpecError(Problem(f"unknown layer '{ref}'",
+                                    self.spec.locate("outputs", position)))
+        several = isinstance(value, (list, tuple))
+        if index is None:
+            return value[0] if several else value
+        count = len(value) if several else 1
+        if int(index) >= count:
+            raise SpecError(Problem(
+                f"'{base}' has {count} output(s), so '{ref}' does not exist (outputs are "
+                f"numbered from 0; set return_state/return_attention_scores for more)",
+                self.spec.locate("outputs", position)))
+        return value[int(index)] if several else value
 
     def add(self, entry, layer_spec, tensors):
         shapes = [tuple(t.shape) for t in tensors]
         problem = layer_spec.check_shapes(shapes, list(entry.inputs))
         if problem:
             raise self.fail(entry, problem)
-        built = layer_spec.build()
+        self.check_budget(entry, layer_spec.estimate_params(shapes))
+        try:
+            built = layer_spec.build()
+        except (ValueError, TypeError) as err:
+            raise self.fail(entry, f"Keras refuses the parameters of this {entry.type}: "
+                            f"{_clean_keras_message(err)}") from None
         layers = [layer for layer in (built if isinstance(built, list) else [built]) if layer]
         if self.reuse is not None:
             layers = [self.reuse.get_layer(layer.name) for layer in layers]
@@ -143,7 +183,22 @@ class _Builder:
                             f"{_clean_keras_message(err)}") from None
         self.layers[entry.name] = layers
         self.layer_specs[entry.name] = layer_spec
-        return out, sum(int(layer.count_params()) for layer in layers)
+        params = sum(int(layer.count_params()) for layer in layers)
+        if self.reuse is None:
+            self.params += params
+        return out, params
+
+    def check_budget(self, entry, estimate: int) -> None:
+        """Refuse a layer that takes the model over MAX_MODEL_PARAMS, before Keras allocates it."""
+        if self.reuse is not None:
+            return  # the weights exist already
+        if estimate > MAX_MODEL_PARAMS:
+            raise self.fail(entry, f"this {entry.type} would have about {estimate:,} parameters; "
+                            f"a model may have at most {MAX_MODEL_PARAMS:,}")
+        if self.params + estimate > MAX_MODEL_PARAMS:
+            raise self.fail(entry, f"with this {entry.type} ({estimate:,} parameters) the model "
+                            f"would have about {self.params + estimate:,} parameters; a model may "
+                            f"have at most {MAX_MODEL_PARAMS:,}")
 
     def apply_shared(self, entry, layer_spec, tensors):
         target = layer_spec.layer

@@ -81,12 +81,24 @@ def spec_json_schema() -> dict[str, Any]:
         }
     layer_items = []
     names = []
-    for name, cls in sorted(all_layer_classes().items()):
+    from compiler.layers import KERAS_NAMES
+
+    classes = all_layer_classes()
+    for name, cls in sorted(classes.items()):
         names.append(name)
         layer_items.append({
             "type": "object",
             "properties": {name: _layer_schema(cls, defs)},
             "required": [name],
+            "additionalProperties": False,
+        })
+    for alias, name in sorted(KERAS_NAMES.items()):  # Keras's names for the same types
+        names.append(alias)
+        layer_items.append({
+            "type": "object",
+            "properties": {alias: {**_layer_schema(classes[name], defs),
+                                   "description": f"Keras's name for `{name}`"}},
+            "required": [alias],
             "additionalProperties": False,
         })
     block_use = {

@@ -100,3 +100,40 @@ def test_console_script_runs_in_a_subprocess(write_spec):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "ok (tiny" in proc.stdout
+
+
+def test_set_with_an_empty_key_part_names_the_flag(write_spec):
+    path = write_spec(GOOD)
+    for key in ("a..b=3", ".a=1", "a.=1", "layers[0]..units=2"):
+        result = run("validate", str(path), "--set", key)
+        assert result.exit_code == 2, (key, result.output)
+        assert f"--set {key}: the key path '{key.split('=')[0]}' has an empty part" in result.output
+
+
+def test_build_into_a_folder_that_is_a_file(write_spec, tmp_path):
+    path = write_spec(GOOD)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "tiny").write_text("not a folder")
+    result = run("build", str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert (f"cannot write the model to '{tmp_path / 'out' / 'tiny'}': "
+            f"'{tmp_path / 'out' / 'tiny'}' is a file, not a folder") in result.output
+    (tmp_path / "plain").write_text("")
+    result = run("build", str(path), "--out", str(tmp_path / "plain" / "below"))
+    assert result.exit_code == 1 and f"'{tmp_path / 'plain'}' is a file" in result.output
+
+
+def test_user_mistakes_at_build_time_exit_1_without_a_traceback(write_spec):
+    cases = {
+        "conv": ("inputs: {x: [8, 8, 3]}\nlayers:\n  - conv2d: {filters: 2, kernel: 3, "
+                 "strides: 2, dilation: 2}\n"),
+        "index": "inputs: {x: [4]}\nlayers:\n  - dense: {units: 2, name: a}\noutputs: ['a[5]']\n",
+        "name": "inputs: {x: [4]}\nlayers:\n  - dense: {units: 2, name: a/b}\n",
+        "budget": "inputs: {x: [100000]}\nlayers:\n  - dense: 100000\n",
+        "empty": "inputs: {x: [4]}\nlayers: []\n",
+    }
+    for case, body in cases.items():
+        path = write_spec(f"name: {case}\n" + body, f"{case}.yaml")
+        result = run("build", str(path), "--no-save")
+        assert result.exit_code == 1, (case, result.output)
+        assert f"{case}.yaml:" in result.output and "internal error" not in result.output

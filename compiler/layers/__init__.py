@@ -9,6 +9,7 @@ TensorFlow: builders import Keras when they are called.
 from __future__ import annotations
 
 import importlib
+import re
 
 from compiler.layers.base import REGISTRY, LayerSpec
 
@@ -90,6 +91,42 @@ LAYER_TYPES: dict[str, str] = {
     "random_translation": "augment",
     "random_zoom": "augment",
 }
+
+
+# Keras's own names (its snake_case layer names, and class names such as
+# `MaxPooling2D`, turned to snake case) for the types above whose spec name is
+# shorter: a Keras user can write either. Specs are resolved to the short name.
+KERAS_NAMES: dict[str, str] = {
+    "average_pooling1d": "avg_pool1d",
+    "average_pooling2d": "avg_pool2d",
+    "batch_normalization": "batch_norm",
+    "global_average_pooling1d": "global_avg_pool1d",
+    "global_average_pooling2d": "global_avg_pool2d",
+    "global_max_pooling1d": "global_max_pool1d",
+    "global_max_pooling2d": "global_max_pool2d",
+    "layer_normalization": "layer_norm",
+    "leaky_re_lu": "leaky_relu",
+    "max_pooling1d": "max_pool1d",
+    "max_pooling2d": "max_pool2d",
+    "p_re_lu": "prelu",
+    "up_sampling1d": "upsampling1d",
+    "up_sampling2d": "upsampling2d",
+}
+
+
+def _snake_case(name: str) -> str:
+    """Keras's class-name rule: `MaxPooling2D` → `max_pooling2d`, `SimpleRNN` → `simple_rnn`."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def canonical_type(name: str) -> str:
+    """The spec's layer type for `name`, which may be a Keras name; unknown names unchanged."""
+    if name in LAYER_TYPES or not isinstance(name, str):
+        return name
+    snake = _snake_case(name) if name.isidentifier() else name
+    snake = KERAS_NAMES.get(snake, snake)
+    return snake if snake in LAYER_TYPES else name
 
 
 def layer_class(name: str) -> type[LayerSpec]:

@@ -22,6 +22,11 @@ from compiler.spec.base import StrictModel
 
 REGISTRY: dict[str, type[LayerSpec]] = {}
 
+# A model may have at most this many parameters (weights): far above VGG-16's
+# 138 million, far below what makes Keras allocate for minutes and run out of
+# memory on a typo such as `units: 1e12`. Checked before Keras creates a weight.
+MAX_MODEL_PARAMS = 2_000_000_000
+
 
 def register(name: str):
     """Class decorator: make ``cls`` the layer type ``name`` in specs."""
@@ -59,6 +64,15 @@ class LayerSpec(StrictModel):
     def check_shapes(self, shapes: list[tuple], sources: list[str]) -> str | None:
         """Explain why these input shapes cannot work, before Keras sees them."""
         return None
+
+    def estimate_params(self, shapes: list[tuple] | None) -> int:
+        """About how many weights the Keras layer will create for inputs of these shapes.
+
+        Used to refuse a model over :data:`MAX_MODEL_PARAMS` before Keras
+        allocates it. With ``shapes`` None (validation, before shapes are
+        known) every unknown size counts as 1, which gives a lower bound.
+        """
+        return 0
 
     def call(self, layers: list[Any], tensors: list[Any]) -> Any:
         """Apply the built layer(s) to the input tensors."""
@@ -101,6 +115,25 @@ class WeightedSpec(LayerSpec):
         if self.activity_regularizer is not None:
             out["activity_regularizer"] = regularizer_to_keras(self.activity_regularizer)
         return out
+
+
+def input_size(shapes: list[tuple] | None, axis: int = -1) -> int:
+    """Size of ``axis`` of the first input; 1 when it is not known (yet)."""
+    if not shapes or not shapes[0]:
+        return 1
+    try:
+        size = shapes[0][axis]
+    except IndexError:
+        return 1
+    return int(size) if size else 1
+
+
+def input_volume(shapes: list[tuple] | None) -> int:
+    """Number of values in one example of the first input (unknown sizes count as 1)."""
+    total = 1
+    for axis in range(1, len(shapes[0]) if shapes and shapes[0] else 1):
+        total *= input_size(shapes, axis)
+    return total
 
 
 def rank_message(kind: str, expected: str, shape: tuple, source: str, hint: str = "") -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
-from compiler.layers.base import LayerSpec, WeightedSpec, rank_message, register
+from compiler.layers.base import LayerSpec, WeightedSpec, input_size, rank_message, register
 from compiler.layers.params import (
     ActivationName,
     Initializer,
@@ -38,6 +38,17 @@ def _rank_check(kind: str, dims: int, shapes, sources) -> str | None:
 
 def _tuple(value, dims: int):
     return (value,) * dims if isinstance(value, int) else tuple(value)
+
+
+def _window(kernel, dims: int) -> int:
+    size = 1
+    for k in _tuple(kernel, dims):
+        size *= k
+    return size
+
+
+def _shown(value) -> str:
+    return str(value) if isinstance(value, int) else "[" + ", ".join(map(str, value)) + "]"
 
 
 def _padding_layers(padding, dims: int, name: str):
@@ -86,10 +97,26 @@ class _Conv(WeightedSpec):
     activation: ActivationName | None = None
     use_bias: bool = True
 
+    @field_validator("dilation")
+    @classmethod
+    def _not_with_strides(cls, dilation, info: ValidationInfo):
+        # Keras refuses the combination only when the layer is built; say it here.
+        strides = info.data.get("strides", 1)
+        if max(_tuple(dilation, 2)) > 1 and max(_tuple(strides, 2)) > 1:
+            raise ValueError(
+                f"`dilation` {_shown(dilation)} cannot be combined with `strides` "
+                f"{_shown(strides)}: a dilated convolution moves one step at a time (use "
+                "strides: 1 and a pooling layer after it, or dilation: 1)")
+        return dilation
+
     def check_shapes(self, shapes, sources):
         return (_rank_check(self.type_name, self.dims, shapes, sources)
                 or _too_small(shapes, sources, self.kernel, self.strides, self.padding, self.dims,
                               self.type_name, self.dilation))
+
+    def estimate_params(self, shapes):
+        channels = max(1, input_size(shapes) // self.groups)
+        return self.filters * (_window(self.kernel, self.dims) * channels + int(self.use_bias))
 
     def build(self):
         import keras
@@ -131,6 +158,9 @@ class Conv2DTranspose(WeightedSpec):
     def check_shapes(self, shapes, sources):
         return _rank_check(self.type_name, 2, shapes, sources)
 
+    def estimate_params(self, shapes):
+        return self.filters * (_window(self.kernel, 2) * input_size(shapes) + int(self.use_bias))
+
     def build(self):
         import keras
 
@@ -155,6 +185,10 @@ class DepthwiseConv2D(WeightedSpec):
         return (_rank_check(self.type_name, 2, shapes, sources)
                 or _too_small(shapes, sources, self.kernel, self.strides, self.padding, 2,
                               self.type_name))
+
+    def estimate_params(self, shapes):
+        depth = input_size(shapes) * self.depth_multiplier
+        return depth * (_window(self.kernel, 2) + int(self.use_bias))
 
     def build(self):
         import keras
@@ -186,6 +220,11 @@ class _Separable(LayerSpec):
         return (_rank_check(self.type_name, self.dims, shapes, sources)
                 or _too_small(shapes, sources, self.kernel, self.strides, self.padding, self.dims,
                               self.type_name))
+
+    def estimate_params(self, shapes):
+        depth = input_size(shapes) * self.depth_multiplier
+        return (depth * _window(self.kernel, self.dims) + depth * self.filters
+                + self.filters * int(self.use_bias))
 
     def build(self):
         import keras

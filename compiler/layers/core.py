@@ -6,7 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from compiler.layers.base import LayerSpec, WeightedSpec, rank_message, register
+from compiler.layers.base import (
+    LayerSpec,
+    WeightedSpec,
+    input_size,
+    input_volume,
+    rank_message,
+    register,
+)
 from compiler.layers.params import (
     ActivationName,
     Initializer,
@@ -30,6 +37,9 @@ class Dense(WeightedSpec):
     """Activation g; default linear."""
     use_bias: bool = True
     """Add the bias b."""
+
+    def estimate_params(self, shapes):
+        return self.units * (input_size(shapes) + int(self.use_bias))
 
     def build(self):
         import keras
@@ -68,6 +78,9 @@ class LeakyReLU(LayerSpec):
 @register("prelu")
 class PReLU(LayerSpec):
     """Leaky ReLU whose slope is learned per unit."""
+
+    def estimate_params(self, shapes):
+        return input_volume(shapes)
 
     def build(self):
         import keras
@@ -109,6 +122,9 @@ class Maxout(WeightedSpec):
     """Number of output units."""
     pieces: Annotated[int, Field(ge=2)] = 2
     """Affine pieces per unit."""
+
+    def estimate_params(self, shapes):
+        return self.units * self.pieces * (input_size(shapes) + 1)
 
     def build(self):
         from custom_layers.maxout import Maxout as MaxoutLayer
@@ -200,6 +216,9 @@ class BatchNorm(LayerSpec):
     scale: bool = True
     """Learn γ."""
 
+    def estimate_params(self, shapes):
+        return 4 * input_size(shapes, self.axis)
+
     def build(self):
         import keras
 
@@ -214,6 +233,9 @@ class LayerNorm(LayerSpec):
 
     axis: int = -1
     epsilon: Annotated[float, Field(gt=0)] = 1e-3
+
+    def estimate_params(self, shapes):
+        return 2 * input_size(shapes, self.axis)
 
     def build(self):
         import keras
@@ -232,6 +254,26 @@ class Normalization(LayerSpec):
     """Fixed mean (otherwise learned from the training data)."""
     variance: Annotated[float, Field(gt=0)] | list[float] | None = None
     """Fixed variance (with `mean`)."""
+
+    def estimate_params(self, shapes):
+        return 0 if self.axis is None else 2 * input_size(shapes, self.axis) + 1
+
+    def check_shapes(self, shapes, sources):
+        if (self.mean is None) != (self.variance is None):
+            return "normalization: give both `mean` and `variance`, or neither (to adapt them)"
+        if self.axis is None:
+            return None
+        try:
+            size = shapes[0][self.axis]
+        except IndexError:
+            return (f"normalization: axis {self.axis} is out of range for shape "
+                    f"{tuple(shapes[0])} from '{sources[0]}'")
+        for key in ("mean", "variance"):
+            value = getattr(self, key)
+            if isinstance(value, list) and size is not None and len(value) not in (1, size):
+                return (f"normalization: `{key}` has {len(value)} values but axis {self.axis} of "
+                        f"the input from '{sources[0]}' has {size} features")
+        return None
 
     def build(self):
         import keras
@@ -341,6 +383,9 @@ class Embedding(LayerSpec):
     """Treat id 0 as padding and mask it for later recurrent/attention layers."""
     embeddings_initializer: Initializer | None = None
     embeddings_regularizer: Regularizer | None = None
+
+    def estimate_params(self, shapes):
+        return self.input_dim * self.output_dim
 
     def build(self):
         import keras

@@ -122,7 +122,10 @@ def activation_to_keras(name: str | None):
     return ACTIVATIONS[name]
 
 
-PositiveInt = Annotated[int, Field(gt=0)]
+# A sanity bound on any one size (units, filters, kernel, vocabulary, ...): a
+# typo such as `units: 1e12` is refused at validation, before any TensorFlow.
+MAX_SIZE = 100_000_000
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_SIZE)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Rate = Annotated[float, Field(ge=0, lt=1)]
 IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]

@@ -12,7 +12,7 @@ from typing import ClassVar, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from compiler.layers.base import LayerSpec, WeightedSpec, rank_message, register
+from compiler.layers.base import LayerSpec, WeightedSpec, input_size, rank_message, register
 from compiler.layers.params import (
     ActivationName,
     Initializer,
@@ -30,6 +30,7 @@ class _Recurrent(WeightedSpec):
     max_inputs = None
     keras_class: ClassVar = ""
     shorthand = "units"
+    gates: ClassVar[int] = 1  # weight matrices per step: W and U are (features, gates·units)
 
     units: PositiveInt
     """Size of the hidden state h."""
@@ -58,6 +59,9 @@ class _Recurrent(WeightedSpec):
             return rank_message(self.type_name, "sequences (steps, features)", shapes[0],
                                 sources[0], hint)
         return None
+
+    def estimate_params(self, shapes):
+        return self.gates * self.units * (input_size(shapes) + self.units + 2)
 
     def rnn_kwargs(self) -> dict[str, Any]:
         kwargs = self.weight_kwargs()
@@ -105,6 +109,7 @@ class LSTM(_Gated):
     """Long short-term memory (states h and c)."""
 
     keras_class: ClassVar = "LSTM"
+    gates: ClassVar[int] = 4
     unit_forget_bias: bool = True
     """Start the forget-gate bias at 1."""
 
@@ -117,6 +122,7 @@ class GRU(_Gated):
     """Gated recurrent unit (update and reset gates)."""
 
     keras_class: ClassVar = "GRU"
+    gates: ClassVar[int] = 3
     reset_after: bool = True
     """Apply the reset gate after the matrix product (cuDNN-compatible)."""
 
@@ -127,6 +133,8 @@ class GRU(_Gated):
 @register("minimal_gru")
 class MinimalGRU(_Gated):
     """The minimal gated GRU of Burkov 6.2.2: one gate Γ mixes candidate and previous state."""
+
+    gates: ClassVar[int] = 2
 
     def build(self):
         from custom_layers import MinimalGRU as MinimalGRULayer
@@ -165,6 +173,9 @@ class Bidirectional(LayerSpec):
         if not isinstance(self.layer, dict) or len(self.layer) != 1:
             raise ValueError("`layer` is one recurrent layer, e.g. {lstm: {units: 64}}")
         (kind, params), = self.layer.items()
+        from compiler.layers import canonical_type
+
+        kind = canonical_type(kind)
         if kind not in _RNN_CLASSES:
             from compiler.errors import did_you_mean
 
@@ -176,6 +187,9 @@ class Bidirectional(LayerSpec):
 
     def check_shapes(self, shapes, sources):
         return self.inner().check_shapes(shapes, sources)
+
+    def estimate_params(self, shapes):
+        return 2 * self.inner().estimate_params(shapes)
 
     def build(self):
         import keras
@@ -206,16 +220,18 @@ class TimeDistributed(LayerSpec):
         return self
 
     def inner(self) -> LayerSpec:
-        from compiler.layers.base import REGISTRY
         from compiler.errors import did_you_mean
+        from compiler.layers import LAYER_TYPES, canonical_type, layer_class
 
         if not isinstance(self.layer, dict) or len(self.layer) != 1:
             raise ValueError("`layer` is one layer, e.g. {dense: {units: 10}}")
-        (kind, params), = self.layer.items()
-        if kind not in REGISTRY or REGISTRY[kind].max_inputs != 1 or kind in (
-                "time_distributed", "apply"):
-            raise ValueError(f"time_distributed cannot wrap '{kind}'{did_you_mean(kind, REGISTRY)}")
-        cls = REGISTRY[kind]
+        (written, params), = self.layer.items()
+        kind = canonical_type(written)
+        if kind not in LAYER_TYPES:
+            raise ValueError(f"unknown layer type '{written}'{did_you_mean(written, LAYER_TYPES)}")
+        cls = layer_class(kind)
+        if cls.min_inputs != 1 or kind in ("time_distributed", "apply", "attention_decoder"):
+            raise ValueError(f"time_distributed wraps a layer of one input; '{written}' is not one")
         if params is not None and not isinstance(params, dict) and cls.shorthand:
             params = {cls.shorthand: params}
         return cls.model_validate(params or {})
@@ -224,7 +240,13 @@ class TimeDistributed(LayerSpec):
         if len(shapes[0]) < 3:
             return rank_message("time_distributed", "sequences (steps, ...)", shapes[0],
                                 sources[0])
-        return None
+        # The wrapped layer sees one step: (batch, features...) without the steps axis.
+        step = [(s[0],) + tuple(s[2:]) for s in shapes]
+        return self.inner().check_shapes(step, sources)
+
+    def estimate_params(self, shapes):
+        step = [(s[0],) + tuple(s[2:]) for s in shapes] if shapes else None
+        return self.inner().estimate_params(step)
 
     def build(self):
         import keras
@@ -260,6 +282,10 @@ class AdditiveAttention(LayerSpec):
             return rank_message("additive_attention", "a query (features) or (steps, features)",
                                 shapes[0], sources[0])
         return None
+
+    def estimate_params(self, shapes):
+        values = input_size([shapes[1]]) if shapes and len(shapes) > 1 else 1
+        return self.units * (input_size(shapes) + values + 3)
 
     def build(self):
         from custom_layers import BahdanauAttention

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from compiler.layers.base import LayerSpec, rank_message, register
+from compiler.layers.base import LayerSpec, input_size, rank_message, register
 from compiler.layers.params import PositiveInt, Rate
 
 
@@ -61,6 +61,16 @@ class AttentionDecoder(LayerSpec):
             return (f"attention_decoder needs a fixed number of target steps; '{sources[1]}' "
                     "has a variable length (give its shape, e.g. [11])")
         return None
+
+    def estimate_params(self, shapes):
+        encoder = input_size(shapes)
+        gates = {"gru": 3, "lstm": 4, "minimal_gru": 2, "simple_rnn": 1}[self.cell]
+        attention = self.attention_units or self.units
+        return (self.vocab_size * self.embedding_dim
+                + gates * self.units * (self.embedding_dim + encoder + self.units + 2)
+                + self.units * (encoder + 1)
+                + attention * (self.units + encoder + 3)
+                + self.vocab_size * (self.units + encoder + 1))
 
     def build(self):
         from custom_layers.attention_decoder import AttentionDecoder as Layer

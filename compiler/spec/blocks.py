@@ -26,18 +26,36 @@ layer named by ``output:``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.errors import did_you_mean
+from compiler.layers import canonical_type
 from compiler.spec.expressions import ExpressionError
 from compiler.spec.loader import Mark, PosDict, PosList, copy_tree
-from compiler.spec.resolve import Problems, format_path, locate, substitute
+from compiler.spec.resolve import Problems, format_path, locate, show_value, substitute
 
 MAX_BLOCK_DEPTH = 8
 MAX_LAYERS = 5000
 MAX_REPEAT = 256
 USE_KEYS = ("name", "inputs", "repeat", "trainable")
+MAX_NAME_CHARS = 100
+# What Keras accepts in a layer name (anything but '/') narrowed to names that
+# are safe as parts of file and TensorFlow scope names: no paths, no spaces.
+_LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a layer or block instance name, or None when it can."""
+    if not name:
+        return "a layer name cannot be empty (leave `name:` out for an automatic one)"
+    if len(name) > MAX_NAME_CHARS:
+        return f"a layer name is at most {MAX_NAME_CHARS} characters, got {len(name)}"
+    if not _LAYER_NAME.fullmatch(name):
+        return (f"layer name '{name}' may only use letters, digits, _ - and . (no '/', spaces "
+                "or paths) and must start with a letter, digit or _")
+    return None
 
 
 @dataclass
@@ -187,10 +205,14 @@ class Expander:
         repeat = params.get("repeat")
         if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
             self.problems.add(f"`repeat` must be a whole number from 1 to {MAX_REPEAT}, "
-                              f"got {repeat!r}", locate(params, ("repeat",)),
+                              f"got {show_value(repeat)}", locate(params, ("repeat",)),
                               _ctx(format_path(path + (kind, "repeat")), context))
             return previous
         base = params.get("name")
+        if isinstance(base, str) and repeat > 1 and name_problem(base):
+            self.problems.add(name_problem(base), locate(params, ("name",)),
+                              _ctx(format_path(path + (kind, "name")), context))
+            return previous
         for r in range(repeat):
             one = copy_tree(params)
             del one["repeat"]
@@ -205,7 +227,8 @@ class Expander:
     def add_entry(self, kind: str, params: Any, item: Any, path: tuple, scope: _Scope,
                   previous: str | None, context: str, instance: str | None,
                   mark: Mark | None) -> str | None:
-        entry_path = path + (kind,)
+        entry_path = path + (kind,)  # as written, for messages
+        kind = canonical_type(kind)  # `MaxPooling2D`, `max_pooling2d` → `max_pool2d`
         display = _ctx(format_path(entry_path), context)
         if params is None:
             params = PosDict(mark=mark)
@@ -217,6 +240,11 @@ class Expander:
                 self.problems.add("`name` must be text", locate(params, ("name",)),
                                   _ctx(format_path(entry_path + ("name",)), context))
                 raw_name = None
+            elif raw_name is not None and name_problem(raw_name):
+                # Reported here; the name is kept so later references do not fail too.
+                self.problems.add(name_problem(raw_name), locate(params, ("name",)),
+                                  _ctx(format_path(entry_path + ("name",)), context))
+                raw_name = raw_name or None
             refs = params.get("inputs")
         else:
             raw_name, refs = None, None
@@ -280,12 +308,15 @@ class Expander:
         repeat = params.get("repeat", 1)
         if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
             self.problems.add(f"`repeat` must be a whole number from 1 to {MAX_REPEAT}, "
-                              f"got {repeat!r}", locate(params, ("repeat",)), display)
+                              f"got {show_value(repeat)}", locate(params, ("repeat",)), display)
             return None
         base_name = params.get("name")
         if base_name is not None and not isinstance(base_name, str):
             self.problems.add("`name` must be text", locate(params, ("name",)), display)
             base_name = None
+        elif base_name is not None and name_problem(base_name):
+            self.problems.add(name_problem(base_name), locate(params, ("name",)), display)
+            base_name = base_name or None
         trainable = params.get("trainable")
         block_inputs = block.get("inputs") or ["in"]
         if isinstance(block_inputs, str):
@@ -413,6 +444,10 @@ def expand_layers(tree: PosDict, variables: dict, problems: Problems, input_name
     layers = tree.get("layers")
     if layers is None:
         problems.add("the spec has no `layers:`", getattr(tree, "mark", None), "layers")
+        return Expansion([], {}, {})
+    if isinstance(layers, list) and not layers:
+        problems.add("`layers` is empty: a model needs at least one layer (`- identity` "
+                     "passes an input through unchanged)", locate(tree, ("layers",)), "layers")
         return Expansion([], {}, {})
     expander.expand_list(layers, ("layers",), scope, previous, "", None, 0)
     return Expansion(expander.entries, expander.instances, scope.mapping)

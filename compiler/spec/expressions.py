@@ -3,7 +3,10 @@
 Expressions are parsed with :mod:`ast` and evaluated by walking the tree over a
 closed set of node types: numbers, strings, variables, + - * / // % **,
 comparisons, ``a if c else b`` and a few pure functions. Nothing is ever
-``eval``-ed, attributes and subscripts do not exist, and results are bounded.
+``eval``-ed, attributes and subscripts do not exist, and results are bounded:
+every intermediate value is checked, text is never repeated or ``%``-formatted,
+and arguments that would make Python work for minutes (``round(x, -10**9)``)
+are refused before the call.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import re
 from typing import Any
 
 MAX_EXPRESSION_CHARS = 256
+MAX_TEXT_CHARS = MAX_EXPRESSION_CHARS * 4
 MAX_ABS_NUMBER = 1e15
+MAX_EXPONENT = 64
+MAX_ROUND_DIGITS = 64
 
 _BINARY = {
     ast.Add: operator.add,
@@ -26,6 +32,9 @@ _BINARY = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
+_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+           ast.Mod: "%", ast.Pow: "**", ast.USub: "-", ast.UAdd: "+", ast.Eq: "==",
+           ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
@@ -35,9 +44,15 @@ _FUNCTIONS = {
     "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
     "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt, "str": str,
 }
+# Everything Python can raise while computing with the allowed operations.
+_ARITHMETIC_ERRORS = (TypeError, ValueError, ArithmeticError)
+# Node types a bare expression (`min($a, 3)`, without `${...}`) may consist of.
+_EXPRESSION_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Call,
+                     ast.Name, ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop)
 
 _VAR_TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
+_MARK = "_nncompile_var_"
 
 
 class ExpressionError(ValueError):
@@ -49,12 +64,32 @@ def is_expression(value: Any) -> bool:
     return isinstance(value, str) and ("$" in value)
 
 
+def kind_of(value: Any) -> str:
+    """What a value is, in the words a spec's author uses."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, complex):
+        return "a complex number"
+    return "a value"
+
+
 def evaluate_value(text: str, variables: dict[str, Any]) -> Any:
     """Evaluate a spec string that holds variables.
 
-    ``$name`` or ``$a * 2`` (the whole string is one expression) gives the
-    expression's value with its type; ``"prefix_${i + 1}"`` interpolates into a
-    string; ``$$`` is a literal dollar sign.
+    ``$name``, ``$a * 2`` or ``min($a, 3)`` (the whole string is one expression
+    over ``$variables``) gives the expression's value with its type;
+    ``"prefix_${i + 1}"`` or ``"conv_$i"`` interpolates into a string; ``$$``
+    is a literal dollar sign.
     """
     if len(text) > MAX_EXPRESSION_CHARS:
         raise ExpressionError(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
@@ -63,21 +98,54 @@ def evaluate_value(text: str, variables: dict[str, Any]) -> Any:
         return evaluate(stripped, variables)
     if stripped.startswith("${") and stripped.endswith("}") and stripped.count("${") == 1:
         return evaluate(stripped[2:-1], variables)
+    if _is_bare_expression(stripped):
+        return evaluate(stripped, variables)
 
     def substitute(match: re.Match) -> str:
-        return _format(evaluate(match.group(1), variables))
+        return _format(evaluate(match.group(1), variables), text)
 
     out = _INTERPOLATION.sub(substitute, text.replace("$$", "\x00"))
     if "$" in out:
-        out = _VAR_TOKEN.sub(lambda m: _format(_lookup(m.group(1), variables)), out)
+        out = _VAR_TOKEN.sub(lambda m: _format(_lookup(m.group(1), variables), text), out)
     if "$" in out:
         raise ExpressionError(f"cannot read '{text}': write $name, $name * 2 or ${{expression}}")
+    if len(out) > MAX_TEXT_CHARS:
+        raise ExpressionError(f"text too long in '{text}' (more than {MAX_TEXT_CHARS} characters)")
     return out.replace("\x00", "$")
 
 
-def _format(value: Any) -> str:
+def _is_bare_expression(text: str) -> bool:
+    """Whether ``text`` is arithmetic over ``$variables`` written without ``${...}``.
+
+    ``min($a, 3)`` and ``3 + $a`` are (the README promises `min($a, $b)`);
+    ``conv_$i``, ``block $i`` and ``x-$i`` are not: a bare word that is not a
+    ``$variable`` or a function name makes the string text with variables in it.
+    """
+    if "${" in text or "$$" in text or "$" not in text:
+        return False
+    source = _VAR_TOKEN.sub(lambda m: _MARK + m.group(1), text)
+    if "$" in source:
+        return False
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for node in ast.walk(tree):
+        if not isinstance(node, _EXPRESSION_NODES):
+            return False
+        if isinstance(node, ast.Name) and not (
+                node.id.startswith(_MARK) or node.id in ("true", "false")
+                or (node.id in _FUNCTIONS and id(node) in called)):
+            return False
+    return True
+
+
+def _format(value: Any, text: str) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (list, dict)) and len(repr(value)) > MAX_TEXT_CHARS:
+        raise ExpressionError(f"text too long in '{text}' (more than {MAX_TEXT_CHARS} characters)")
     return str(value)
 
 
@@ -88,9 +156,12 @@ def evaluate(expression: str, variables: dict[str, Any]) -> Any:
         raise ExpressionError("empty expression")
     try:
         tree = ast.parse(source, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExpressionError(f"cannot parse the expression '{expression}'") from None
-    return _Evaluator(variables, expression).visit(tree.body)
+    try:
+        return _Evaluator(variables, expression).visit(tree.body)
+    except RecursionError:
+        raise ExpressionError(f"the expression '{expression}' is nested too deeply") from None
 
 
 def _lookup(name: str, variables: dict[str, Any]) -> Any:
@@ -103,10 +174,17 @@ def _lookup(name: str, variables: dict[str, Any]) -> Any:
     return variables[name]
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float))  # true/false count as 1/0, as in YAML arithmetic
+
+
 class _Evaluator:
     def __init__(self, variables: dict[str, Any], expression: str):
         self.variables = variables
         self.expression = expression
+
+    def fail(self, message: str) -> ExpressionError:
+        return ExpressionError(f"{message} in '{self.expression}'")
 
     def visit(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
@@ -116,43 +194,99 @@ class _Evaluator:
                 return node.id == "true"
             return self.check(_lookup(node.id, self.variables))
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left, right = self.visit(node.left), self.visit(node.right)
-            if isinstance(node.op, ast.Pow) and isinstance(right, (int, float)) and abs(right) > 64:
-                raise ExpressionError(f"exponent too large in '{self.expression}'")
-            if isinstance(node.op, ast.Mult) and (isinstance(left, str) or isinstance(right, str)):
-                raise ExpressionError(f"cannot multiply text in '{self.expression}'")
-            try:
-                return self.check(_BINARY[type(node.op)](left, right))
-            except ZeroDivisionError:
-                raise ExpressionError(f"division by zero in '{self.expression}'") from None
-            except OverflowError:
-                raise ExpressionError(f"number too large in '{self.expression}'") from None
-            except TypeError:
-                raise ExpressionError(
-                    f"cannot combine {type(left).__name__} and {type(right).__name__} "
-                    f"in '{self.expression}'") from None
+            return self.binary(node.op, self.visit(node.left), self.visit(node.right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            return self.check(_UNARY[type(node.op)](self.visit(node.operand)))
+            operand = self.visit(node.operand)
+            if not _is_number(operand):
+                raise self.fail(f"cannot apply unary {_SYMBOL[type(node.op)]} to "
+                                f"{kind_of(operand)}")
+            return self.check(_UNARY[type(node.op)](operand))
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
-            return _COMPARE[type(node.ops[0])](self.visit(node.left), self.visit(node.comparators[0]))
+            return self.compare(node.ops[0], self.visit(node.left),
+                                self.visit(node.comparators[0]))
         if isinstance(node, ast.IfExp):
             return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in _FUNCTIONS and not node.keywords):
-            args = [self.visit(a) for a in node.args]
-            try:
-                return self.check(_FUNCTIONS[node.func.id](*args))
-            except (TypeError, ValueError) as err:
-                raise ExpressionError(f"{node.func.id}(): {err} in '{self.expression}'") from None
+            return self.call(node.func.id, [self.visit(a) for a in node.args])
         allowed = "numbers, 'text', $variables, + - * / // % **, comparisons, if/else, " + ", ".join(
             f"{f}()" for f in _FUNCTIONS)
         raise ExpressionError(f"'{self.expression}' uses something expressions do not allow "
                               f"(allowed: {allowed})")
 
+    def binary(self, op: ast.operator, left: Any, right: Any) -> Any:
+        symbol = _SYMBOL[type(op)]
+        for value in (left, right):
+            if not (_is_number(value) or isinstance(value, str)):
+                raise self.fail(f"cannot use {kind_of(value)} with {symbol}")
+        if isinstance(left, str) or isinstance(right, str):
+            if isinstance(op, ast.Add) and isinstance(left, str) and isinstance(right, str):
+                return self.check(left + right)
+            if isinstance(op, ast.Mult):
+                raise self.fail("cannot multiply text")
+            if isinstance(op, ast.Mod) and isinstance(left, str):
+                raise self.fail("`%` formatting of text is not supported; build text with "
+                                "\"name_${...}\" interpolation or str()")
+            if isinstance(op, ast.Add):
+                raise self.fail(f"cannot add {kind_of(left)} and {kind_of(right)} "
+                                "(turn the number into text with str())")
+            raise self.fail(f"cannot use text with {symbol}")
+        if isinstance(op, ast.Pow) and abs(right) > MAX_EXPONENT:
+            raise self.fail("exponent too large")
+        try:
+            return self.check(_BINARY[type(op)](left, right))
+        except ExpressionError:
+            raise
+        except ZeroDivisionError:
+            raise self.fail("division by zero") from None
+        except OverflowError:
+            raise self.fail("number too large") from None
+        except _ARITHMETIC_ERRORS:
+            raise self.fail(f"cannot combine {kind_of(left)} and {kind_of(right)} "
+                            f"with {symbol}") from None
+
+    def compare(self, op: ast.cmpop, left: Any, right: Any) -> bool:
+        if not isinstance(op, (ast.Eq, ast.NotEq)) and not (
+                (_is_number(left) and _is_number(right))
+                or (isinstance(left, str) and isinstance(right, str))):
+            raise self.fail(f"cannot compare {kind_of(left)} and {kind_of(right)} "
+                            f"with {_SYMBOL[type(op)]}")
+        try:
+            return bool(_COMPARE[type(op)](left, right))
+        except _ARITHMETIC_ERRORS:
+            raise self.fail(f"cannot compare {kind_of(left)} and {kind_of(right)} "
+                            f"with {_SYMBOL[type(op)]}") from None
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        if name == "round" and len(args) == 2 and (
+                not isinstance(args[1], int) or abs(args[1]) > MAX_ROUND_DIGITS):
+            raise self.fail(f"round(): the number of digits must be a whole number from "
+                            f"-{MAX_ROUND_DIGITS} to {MAX_ROUND_DIGITS}")
+        try:
+            return self.check(_FUNCTIONS[name](*args))
+        except ExpressionError:
+            raise
+        except _ARITHMETIC_ERRORS as err:
+            raise self.fail(f"{name}(): {_plain_error(err)}") from None
+
     def check(self, value: Any) -> Any:
+        if isinstance(value, complex):
+            raise self.fail("the result is not a real number (a negative number to a "
+                            "fractional power?)")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if abs(value) > MAX_ABS_NUMBER:
-                raise ExpressionError(f"number too large in '{self.expression}'")
-        if isinstance(value, str) and len(value) > MAX_EXPRESSION_CHARS * 4:
-            raise ExpressionError(f"text too long in '{self.expression}'")
+                raise self.fail("number too large")
+        if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            raise self.fail("text too long")
         return value
+
+
+def _plain_error(err: Exception) -> str:
+    """Python's message for a failed call, without Python's type names."""
+    text = str(err)
+    replacements = {"'str'": "text", "'int'": "a number", "'float'": "a number",
+                    "'list'": "a list", "'dict'": "a mapping", "'NoneType'": "null",
+                    "'bool'": "true/false", "PosList": "list", "PosDict": "mapping"}
+    for old, new in replacements.items():
+        text = text.replace(old, new)
+    return text

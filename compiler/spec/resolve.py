@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import Location, Problem, SpecError, UsageError
-from compiler.spec.expressions import ExpressionError, evaluate_value, is_expression
+from compiler.spec.expressions import ExpressionError, evaluate_value, is_expression, kind_of
 from compiler.spec.loader import (
     Mark,
     PosDict,
@@ -67,6 +67,28 @@ def format_path(parts: tuple | list) -> str:
     return out
 
 
+def show_value(value: Any, limit: int = 80) -> str:
+    """A value as the spec's author wrote it (YAML words: null, true, [1, 2], {a: 1})."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        parts, size = [], 0
+        for key, item in items:
+            part = (f"{key}: " if isinstance(value, dict) else "") + show_value(item, limit)
+            parts.append(part)
+            size += len(part) + 2
+            if size > limit:
+                break
+        text = ", ".join(parts)
+        text = f"{{{text}}}" if isinstance(value, dict) else f"[{text}]"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def locate(tree: Any, path: tuple | list, *, key: bool = False) -> Mark | None:
     """The most precise known position of ``path`` inside ``tree``.
 
@@ -96,7 +118,11 @@ def locate(tree: Any, path: tuple | list, *, key: bool = False) -> Mark | None:
 def load_with_extends(path: Path, *, allow_outside: bool = False) -> PosDict:
     """Load a spec and merge the chain of specs it ``extends:`` (child wins)."""
     root_dir = path.resolve().parent
-    return _load_chain(path, root_dir, allow_outside, seen=[])
+    tree = _load_chain(path, root_dir, allow_outside, seen=[])
+    # Validation checks the spec's other file references (`training.init_from`)
+    # against the same rule; the tree carries the flag there.
+    tree.allow_outside = allow_outside
+    return tree
 
 
 def _load_chain(path: Path, root_dir: Path, allow_outside: bool, seen: list[Path]) -> PosDict:
@@ -105,7 +131,7 @@ def _load_chain(path: Path, root_dir: Path, allow_outside: bool, seen: list[Path
     if not isinstance(tree, PosDict):
         raise SpecError(Problem(
             f"a spec must be a mapping of sections (name:, inputs:, layers:, ...), "
-            f"got a {type(tree).__name__}", getattr(tree, "mark", Mark(display, 1, 1)).location()))
+            f"got {kind_of(tree)}", getattr(tree, "mark", Mark(display, 1, 1)).location()))
     if "extends" not in tree:
         return tree
     mark = tree.value_marks.get("extends")
@@ -171,24 +197,23 @@ def deep_merge(base: Any, override: Any) -> Any:
 
 
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
+_KEY_PATH = re.compile(r"[^.\[\]]+(\[-?\d+\])*(\.[^.\[\]]+(\[-?\d+\])*)*")
 
 
 def parse_override_path(text: str) -> list[str | int]:
     """``layers[2].dense.units`` → ``['layers', 2, 'dense', 'units']``."""
-    parts: list[str | int] = []
-    pos = 0
     text = text.strip()
-    while pos < len(text):
-        if text[pos] == ".":
-            pos += 1
-            continue
-        match = _PATH_PART.match(text, pos)
-        if not match:
-            raise ValueError(f"cannot read the key path '{text}'")
+    if not text:
+        raise ValueError("empty key path; write KEY=VALUE, e.g. --set training.epochs=5")
+    if not _KEY_PATH.fullmatch(text):
+        if text.startswith(".") or text.endswith(".") or ".." in text or ".[" in text:
+            raise ValueError(f"the key path '{text}' has an empty part; separate keys with "
+                             "single dots, e.g. training.epochs or layers[2].dense.units")
+        raise ValueError(f"cannot read the key path '{text}'; write keys separated by dots "
+                         "and list positions in brackets, e.g. layers[2].dense.units")
+    parts: list[str | int] = []
+    for match in _PATH_PART.finditer(text):
         parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
-        pos = match.end()
-    if not parts:
-        raise ValueError("empty key path")
     return parts
 
 

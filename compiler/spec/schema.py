@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr
 
 from compiler.errors import Location
+from compiler.layers.params import MAX_SIZE
 from compiler.spec.base import StrictModel
 
 # The data, training and export sections have schemas of their own, imported
@@ -29,7 +30,7 @@ def section_model(key: str) -> type[StrictModel]:
 
 SPEC_VERSION = 1
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}$")]
-Dim = Annotated[int, Field(gt=0)] | None
+Dim = Annotated[int, Field(gt=0, le=MAX_SIZE)] | None
 
 
 class InputSpec(StrictModel):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from compiler.errors import Problem, did_you_mean
 from compiler.layers import LAYER_TYPES, layer_class
+from compiler.layers.base import MAX_MODEL_PARAMS
 from compiler.spec.blocks import Entry, expand_layers
 from compiler.spec.loader import PosDict
 from compiler.spec.resolve import (
@@ -21,6 +22,7 @@ from compiler.spec.resolve import (
     format_path,
     locate,
     resolve_variables,
+    show_value,
     substitute,
 )
 from compiler.spec.schema import SECTION_MODELS, Spec, section_model
@@ -30,8 +32,15 @@ _REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
 _CODE_TYPES = {"lambda", "python", "eval", "exec", "code", "function", "custom", "tfoplambda"}
 
 
-def validate_tree(tree: PosDict, source: Path | None = None) -> Spec:
-    """Validate a loaded and ``extends``-merged spec tree; raise SpecError with all problems."""
+def validate_tree(tree: PosDict, source: Path | None = None, *,
+                  allow_outside: bool | None = None) -> Spec:
+    """Validate a loaded and ``extends``-merged spec tree; raise SpecError with all problems.
+
+    ``allow_outside`` (default: what :func:`load_with_extends` was told) lets
+    file references such as ``training.init_from.model`` leave the spec's folder.
+    """
+    if allow_outside is None:
+        allow_outside = bool(getattr(tree, "allow_outside", False))
     problems = Problems()
     fallback = str(source) if source else ""
     for key in list(tree.keys()):
@@ -41,15 +50,18 @@ def validate_tree(tree: PosDict, source: Path | None = None) -> Spec:
                          locate(tree, (key,), key=True), str(key), fallback)
     version = tree.get("nncompile", 1)
     if version != 1:
-        problems.add(f"this nncompile reads spec format version 1; the spec says {version!r}",
+        problems.add(f"this nncompile reads spec format version 1; the spec says "
+                     f"{show_value(version)}",
                      locate(tree, ("nncompile",)), "nncompile", fallback)
         problems.raise_if_any()
 
     variables = resolve_variables(tree, problems)
     substitute(tree, variables, (), tree, problems)
     _normalise_inputs(tree)
-    input_names = [k for k in (tree.get("inputs") or {}) if isinstance(k, str)]
-    if not input_names:
+    raw_inputs = tree.get("inputs")
+    input_names = ([k for k in raw_inputs if isinstance(k, str)]
+                   if isinstance(raw_inputs, dict) else [])
+    if not input_names and (raw_inputs is None or isinstance(raw_inputs, dict)):
         problems.add("the spec needs `inputs:`, e.g. inputs: {image: {shape: [28, 28, 1]}}",
                      locate(tree, ("inputs",)), "inputs", fallback)
     expansion = expand_layers(tree, variables, problems, input_names, set(LAYER_TYPES))
@@ -73,8 +85,11 @@ def validate_tree(tree: PosDict, source: Path | None = None) -> Spec:
             problems.items.extend(pydantic_problems(err, tree, (key,), raw, section_model(key),
                                                     at=(key,), mark=locate(tree, (key,))))
 
+    _check_param_budget(expansion.entries, layers, problems)
     outputs = _resolve_outputs(tree, expansion, problems)
     _check_apply_targets(expansion, layers, problems)
+    if "training" in checked:
+        _check_init_from(checked["training"], tree, source, allow_outside, problems)
     problems.raise_if_any()
     assert spec is not None
     for key, value in checked.items():
@@ -120,7 +135,7 @@ def _validate_entry(entry: Entry, problems: Problems) -> Any:
     if params is not None and not isinstance(params, dict):
         if cls.shorthand is None:
             problems.add(f"{kind} takes a mapping of parameters, e.g. `{kind}: {{...}}`; "
-                         f"got {params!r}", mark, display)
+                         f"got {show_value(params)}", mark, display)
             return None
         params = {cls.shorthand: params}
     data = dict(params or {})
@@ -154,8 +169,17 @@ def _resolve_outputs(tree: PosDict, expansion, problems: Problems) -> list[str]:
         return []
     out = []
     for i, ref in enumerate(raw):
-        match = _REF.match(str(ref))
-        base = match.group("base") if match else str(ref)
+        if not isinstance(ref, str):
+            problems.add(f"an output is a layer name, got {show_value(ref)}",
+                         locate(tree, ("outputs", i)), f"outputs[{i}]")
+            continue
+        match = _REF.match(ref)
+        if match is None and "[" in ref:
+            problems.add(f"cannot read the output '{ref}': write a layer name, or name[i] "
+                         "(i = 0, 1, ...) for one output of a layer with several",
+                         locate(tree, ("outputs", i)), f"outputs[{i}]")
+            continue
+        base = match.group("base") if match else ref
         if base not in expansion.names:
             problems.add(f"unknown layer '{ref}'{did_you_mean(base, expansion.names)}",
                          locate(tree, ("outputs", i)), f"outputs[{i}]")
@@ -165,6 +189,30 @@ def _resolve_outputs(tree: PosDict, expansion, problems: Problems) -> list[str]:
     return out
 
 
+def _check_param_budget(entries: list[Entry], layers: list[Any], problems: Problems) -> None:
+    """Refuse, before any TensorFlow, a model that has too many weights whatever its shapes.
+
+    Sizes that depend on input shapes count as 1 here (a lower bound); the
+    builder checks the full count, layer by layer, before Keras allocates it.
+    """
+    total = 0
+    for entry, layer in zip(entries, layers, strict=True):
+        if layer is None:
+            continue
+        estimate = layer.estimate_params(None)
+        total += estimate
+        if total > MAX_MODEL_PARAMS:
+            mark, display = entry.where()
+            if estimate == total:
+                message = f"this {entry.type} has at least {estimate:,} parameters"
+            else:
+                message = (f"this {entry.type} has at least {estimate:,} parameters, which takes "
+                           f"the model to {total:,} or more")
+            problems.add(f"{message}; a model may have at most {MAX_MODEL_PARAMS:,}",
+                         mark, display)
+            return
+
+
 def _check_apply_targets(expansion, layers, problems: Problems) -> None:
     known = {e.name for e in expansion.entries} | set(expansion.instances)
     for entry, layer in zip(expansion.entries, layers):
@@ -172,6 +220,31 @@ def _check_apply_targets(expansion, layers, problems: Problems) -> None:
             mark, display = entry.where("layer")
             problems.add(f"no layer or block instance named '{layer.layer}' to apply"
                          f"{did_you_mean(layer.layer, known)}", mark, display)
+
+
+def _check_init_from(training: Any, tree: PosDict, source: Path | None, allow_outside: bool,
+                     problems: Problems) -> None:
+    """`training.init_from.model` stays under the spec's folder, like every file reference.
+
+    One more place is allowed: ``saved_models/`` of the working folder, where
+    `nncompile train` writes the models one fine-tunes from. The file is looked
+    up as training will (the working folder first, then the spec's folder); it
+    need not exist yet when a spec is only validated.
+    """
+    init = getattr(training, "init_from", None)
+    if init is None or allow_outside or not isinstance(getattr(init, "model", None), str):
+        return
+    base = (source.resolve().parent if source is not None else Path.cwd().resolve())
+    ref = Path(init.model)
+    if ref.is_absolute() or ref.exists():
+        candidate = ref.resolve()
+    else:
+        candidate = (base / ref).resolve()
+    trained = (Path.cwd() / "saved_models").resolve()
+    if not (candidate.is_relative_to(base) or candidate.is_relative_to(trained)):
+        problems.add(f"model file '{init.model}' is outside the spec's folder {base} and "
+                     f"{trained}; move it there, or pass --allow-outside if you trust this spec",
+                     locate(tree, ("training", "init_from", "model")), "training.init_from.model")
 
 
 # --------------------------------------------------------------------------- pydantic → problems
@@ -221,6 +294,13 @@ def _real_path(error: dict, data: Any) -> tuple:
     return tuple(path)
 
 
+def _bound(value: Any) -> str:
+    """A limit as people read it: 100,000,000 rather than 100000000."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
+    return str(value)
+
+
 def _describe(error: dict) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     table = {
@@ -234,17 +314,21 @@ def _describe(error: dict) -> str:
     if kind in table:
         return table[kind]
     if kind == "greater_than":
-        return f"a number > {ctx.get('gt')}"
+        return f"a number > {_bound(ctx.get('gt'))}"
     if kind == "greater_than_equal":
-        return f"a number ≥ {ctx.get('ge')}"
+        return f"a number ≥ {_bound(ctx.get('ge'))}"
     if kind == "less_than":
-        return f"a number < {ctx.get('lt')}"
+        return f"a number < {_bound(ctx.get('lt'))}"
     if kind == "less_than_equal":
-        return f"a number ≤ {ctx.get('le')}"
+        return f"a number ≤ {_bound(ctx.get('le'))}"
     if kind == "literal_error":
         return f"one of {ctx.get('expected')}"
-    if kind in ("too_short", "too_long"):
-        return error["msg"].replace("List", "a list").lower()
+    if kind == "too_short":
+        least = ctx.get("min_length", 1)
+        return f"a list of at least {least} item{'s' if least != 1 else ''}"
+    if kind == "too_long":
+        most = ctx.get("max_length")
+        return f"a list of at most {most} item{'s' if most != 1 else ''}"
     if kind == "string_pattern_mismatch":
         return "a name of letters, digits, _ . - starting with a letter"
     if kind == "value_error":
@@ -277,7 +361,7 @@ def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
     if first["type"] == "literal_error" and isinstance(value, str):
         options = re.findall(r"'([^']*)'", str((first.get("ctx") or {}).get("expected", "")))
         hint = did_you_mean(value, options)
-    return f"expected {' or '.join(wanted)}, got {value!r}{hint}"
+    return f"expected {' or '.join(wanted)}, got {show_value(value)}{hint}"
 
 
 def _known_fields(cls, path: tuple) -> list[str]:

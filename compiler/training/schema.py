@@ -308,7 +308,8 @@ class InitFrom(StrictModel):
     """Copy weights from a trained model, layer by layer, by name (transfer learning)."""
 
     model: str
-    """Path of a `.keras` file (relative paths: the working folder, then the spec's)."""
+    """Path of a `.keras` file (relative: the working folder, then the spec's), kept under
+    the spec's folder unless --allow-outside."""
     layers: list[str] | None = None
     """Layer names to copy; default: every layer whose name appears in both models."""
 
