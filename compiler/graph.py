@@ -79,6 +79,23 @@ def allow_deep_graph(layer_count: int) -> None:
         sys.setrecursionlimit(needed)
 
 
+def allow_deep_model_file(path) -> None:
+    """:func:`allow_deep_graph` for loading a `.keras` file, sized from its config.
+
+    Each layer's config names a ``class_name`` (nested objects too, so this
+    overestimates); the count is capped so a hostile file cannot ask for an
+    unbounded stack.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("config.json") as config:
+            count = config.read(64 * 1024 * 1024).count(b'"class_name"')
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return  # the loader reports what is wrong with the file
+    allow_deep_graph(min(count, 6000))
+
+
 class _Builder:
     def __init__(self, spec: Spec, reuse: Any = None):
         self.spec = spec

@@ -228,7 +228,9 @@ def load_model_file(path: Path | str):
     import keras
 
     import custom_layers  # noqa: F401 - registers the project's layers for deserialisation
+    from compiler.graph import allow_deep_model_file
 
+    allow_deep_model_file(path)  # Keras rebuilds the graph recursively
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # noqa: BLE001 - Keras raises many types for bad files

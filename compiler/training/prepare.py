@@ -68,6 +68,9 @@ def load_keras_model(path: str | Path, location=None) -> keras.Model:
             f"model file '{path}' is not a .keras file (train writes saved_models/<name>/model.keras)",
             location,
         )
+    from compiler.graph import allow_deep_model_file
+
+    allow_deep_model_file(path)  # Keras rebuilds the graph recursively
     try:
         return keras.models.load_model(path, compile=True)
     except Exception as err:  # noqa: BLE001 - any failure here means a bad file
