@@ -33,6 +33,8 @@ class BuildResult:
 
     model: Any
     rows: list[SummaryRow] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    """Layers of the spec that no output depends on: Keras leaves them out of the model."""
 
     @property
     def total_params(self) -> int:
@@ -300,10 +302,29 @@ def build(spec: Spec, *, check_expect: bool = True) -> BuildResult:
     """Build the Keras model of ``spec`` and check its ``expect:`` assertions."""
     builder = _Builder(spec)
     model = builder.build()
-    result = BuildResult(model, builder.rows)
+    used = _reaching_outputs(spec)
+    result = BuildResult(model, [r for r in builder.rows if r.name in used],
+                         [r.name for r in builder.rows if r.name not in used])
     if check_expect:
         check_expectations(spec, result)
     return result
+
+
+def _reaching_outputs(spec: Spec) -> set[str]:
+    """Names of the entries some output depends on (a shared layer counts when applied)."""
+    by_name = {entry.name: (entry, layer) for entry, layer in spec.entries}
+    stack = [ref.split("[")[0] for ref in spec.outputs]
+    used: set[str] = set()
+    while stack:
+        name = stack.pop()
+        if name in used or name not in by_name:
+            continue
+        used.add(name)
+        entry, layer = by_name[name]
+        stack.extend(ref.split("[")[0] for ref in entry.inputs)
+        if entry.type == "apply" and isinstance(getattr(layer, "layer", None), str):
+            stack.append(layer.layer.split("[")[0])
+    return used
 
 
 def build_model(spec: Spec, *, check_expect: bool = True):

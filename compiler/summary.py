@@ -24,4 +24,6 @@ def format_summary(spec, result) -> str:
             f"Total params:         {total:,}",
             f"Trainable params:     {trainable:,}",
             f"Non-trainable params: {total - trainable:,}"]
+    if result.unused:
+        out.append(f"Not connected to any output, so not in the model: {', '.join(result.unused)}")
     return "\n".join(out)

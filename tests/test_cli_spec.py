@@ -137,3 +137,20 @@ def test_user_mistakes_at_build_time_exit_1_without_a_traceback(write_spec):
         result = run("build", str(path), "--no-save")
         assert result.exit_code == 1, (case, result.output)
         assert f"{case}.yaml:" in result.output and "internal error" not in result.output
+
+
+def test_layers_no_output_needs_are_named_and_left_out_of_the_table(write_spec, tmp_path):
+    path = write_spec("""
+        name: dead
+        inputs: {x: [4]}
+        layers:
+          - dense: {units: 8, name: a}
+          - dense: {units: 3, name: out}
+          - dense: {units: 5, name: extra}
+        outputs: [out]
+        """)
+    result = run("build", str(path), "--no-save")
+    assert result.exit_code == 0, result.output
+    assert "Total params:         67" in result.output
+    assert "extra " not in result.output.split("Inputs:")[0]  # not a row of the table
+    assert "Not connected to any output, so not in the model: extra" in result.output

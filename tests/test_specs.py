@@ -85,6 +85,7 @@ def test_spec_builds_meets_expect_and_runs(spec_path):
     result = build(spec)  # raises SpecError when `expect:` does not hold
     model = result.model
     assert result.total_params == spec.expect.params
+    assert sum(row.params for row in result.rows) == result.total_params  # the table adds up
     assert [t.name for t in model.inputs] == list(spec.inputs)
 
     batch = 2
