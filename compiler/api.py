@@ -30,6 +30,7 @@ def load_spec(path: str | Path, overrides: Sequence[str] = (), *,
     apply_overrides(tree, list(overrides))
     spec = validate_tree(tree, source=path)
     spec._allow_outside = allow_outside
+    spec._overrides = list(overrides)
     return spec
 
 

@@ -178,8 +178,8 @@ def test_labels_out_of_range_name_the_row(tmp_path):
     with pytest.raises(DataError) as caught:
         check_labels(bundle, 3)
     assert str(caught.value) == (
-        "c.csv:8: train example 6: label 7 is out of range for a model with 3 classes "
-        "(expected 0..2; 1 bad labels in this split)")
+        "c.csv:8:2: column 'kind': train example 6: label 7 is out of range for a model with "
+        "3 classes (expected 0..2; 1 bad labels in this split)")
 
 
 def test_only_one_source_kind(tmp_path):
@@ -190,3 +190,173 @@ def test_only_one_source_kind(tmp_path):
         make_spec(tmp_path, {"split": "auto"})
     with pytest.raises(ValidationError, match="must be below 1"):
         make_spec(tmp_path, {"builtin": "iris", "split": {"validation": 0.5, "test": 0.5}})
+
+
+# --------------------------------------------------------------- labels and losses
+
+def _with_loss(spec, loss):
+    from compiler.training.schema import TrainingSpec
+
+    spec.training = TrainingSpec.model_validate({"loss": loss})
+    return spec
+
+
+LABELS = "a,b,kind\n" + "".join(f"{i},{i * 2},{i % 3}\n" for i in range(6))
+
+
+@pytest.mark.parametrize(("bad", "expected"), [
+    ("1.5", "c.csv:8:3: column 'kind': expected a whole class index for "
+            "sparse_categorical_crossentropy, got 1.5 (1 bad example(s))"),
+    ("-1", "c.csv:8:3: column 'kind': expected a class index 0 or above for "
+           "sparse_categorical_crossentropy, got -1 (1 bad example(s))"),
+])
+def test_numeric_class_labels_are_checked_for_a_class_loss(tmp_path, bad, expected):
+    (tmp_path / "c.csv").write_text(LABELS + f"9,9,{bad}\n")
+    spec = make_spec(tmp_path, {"csv": {"path": "c.csv", "target": "kind"}, "split": "none"},
+                     {"x": [2]}, ["kind"])
+    assert error_of(_with_loss(spec, "sparse_categorical_crossentropy")) == expected
+
+
+def test_numeric_labels_of_a_class_loss_become_classes_checked_against_the_model(tmp_path):
+    (tmp_path / "c.csv").write_text(LABELS + "9,9,7\n")
+    spec = make_spec(tmp_path, {"csv": {"path": "c.csv", "target": "kind"}, "split": "none"},
+                     {"x": [2]}, ["kind"])
+    bundle = load_data(_with_loss(spec, "sparse_categorical_crossentropy"))
+    assert bundle.task == "classification" and bundle.arrays["train"][1].dtype == np.int32
+    assert bundle.arrays["train"][1].shape == (7,)
+    with pytest.raises(DataError) as caught:
+        check_labels(bundle, 3)
+    assert str(caught.value).startswith(
+        "c.csv:8:3: column 'kind': train example 6: label 7 is out of range for a model with 3 "
+        "classes (expected 0..2")
+    # Without a class loss the same column stays a regression target.
+    plain = make_spec(tmp_path, {"csv": {"path": "c.csv", "target": "kind"}, "split": "none"},
+                      {"x": [2]}, ["kind"])
+    assert load_data(_with_loss(plain, "mse")).task == "regression"
+
+
+def test_binary_crossentropy_targets_must_lie_between_0_and_1(tmp_path):
+    (tmp_path / "c.csv").write_text("a,y\n1,0\n2,1\n3,0.5\n4,3\n")
+    spec = make_spec(tmp_path, {"csv": {"path": "c.csv", "target": "y"}, "split": "none"},
+                     {"x": [1]}, ["y"])
+    assert error_of(_with_loss(spec, "binary_crossentropy")) == (
+        "c.csv:5:2: column 'y': expected a value from 0 to 1 for binary_crossentropy, got 3 "
+        "(1 bad example(s))")
+
+
+@pytest.mark.parametrize("header", ["a,b,price,kind", "kind,a,price,b", "price,kind,b,a"])
+@pytest.mark.parametrize("targets", [["price", "kind"], ["kind", "price"]])
+def test_mixed_targets_match_outputs_by_name_whatever_the_column_order(tmp_path, header, targets):
+    columns = header.split(",")
+    values = {"a": [1, 2, 3, 4], "b": [5, 6, 7, 8], "price": [10.5, 20.25, 30.0, 40.75],
+              "kind": ["x", "y", "x", "z"]}
+    rows = [",".join(str(values[c][i]) for c in columns) for i in range(4)]
+    (tmp_path / "m.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    spec = make_spec(tmp_path, {"csv": {"path": "m.csv", "target": targets, "features": ["a", "b"]},
+                                "split": "none"}, {"x": [2]}, ["kind", "price"])
+    spec = _with_loss(spec, {"kind": "sparse_categorical_crossentropy", "price": "mse"})
+    bundle = load_data(spec)
+    inputs, got = bundle.arrays["train"]
+    assert list(got) == ["kind", "price"]
+    np.testing.assert_allclose(got["price"][:, 0], values["price"])
+    np.testing.assert_array_equal(got["kind"], [0, 1, 0, 2])
+    np.testing.assert_allclose(inputs, [[1, 5], [2, 6], [3, 7], [4, 8]])
+    assert bundle.task == "classification"
+    assert bundle.target_tasks == {"kind": "classification", "price": "regression"}
+    assert bundle.class_names == ["x", "y", "z"]
+    # The regression target is never range-checked as class labels.
+    check_labels(bundle, {"kind": 3, "price": 2})
+    check_labels(bundle, 3)  # one number: the first output's classes
+    with pytest.raises(DataError, match=r"m.csv:5:\d: column 'kind': .*label 2 is out of range"):
+        check_labels(bundle, {"kind": 2, "price": 1})
+
+
+def test_mixed_numeric_targets_follow_each_outputs_loss(tmp_path):
+    (tmp_path / "m.csv").write_text("kind,a,price\n0,1,2.5\n1,2,3.5\n2,3,4.5\n")
+    spec = make_spec(tmp_path, {"csv": {"path": "m.csv", "target": ["price", "kind"]},
+                                "split": "none"}, {"x": [1]}, ["price", "kind"])
+    spec = _with_loss(spec, {"kind": "sparse_categorical_crossentropy", "price": "mse"})
+    bundle = load_data(spec)
+    assert bundle.target_tasks == {"price": "regression", "kind": "classification"}
+    assert bundle.arrays["train"][1]["kind"].dtype == np.int32
+    assert bundle.arrays["train"][1]["price"].dtype == np.float32
+    with pytest.raises(DataError, match=r"m.csv:4:1: column 'kind': .*label 2 is out of range"):
+        check_labels(bundle, {"price": 2, "kind": 2})
+
+
+# --------------------------------------------------------------- encodings and arrays
+
+def test_a_csv_that_is_not_utf8_names_the_row_and_column(tmp_path):
+    text = "area,rooms,price\n50,2,300\n80,caf\xe9,250\n"
+    (tmp_path / "h.csv").write_bytes(text.encode("latin-1"))
+    spec = make_spec(tmp_path, {"csv": {"path": "h.csv", "target": "price"}, "split": "none"},
+                     {"x": [2]}, ["price"])
+    assert error_of(spec).startswith(
+        "h.csv:3:7: byte 0xe9 is not valid UTF-8 text; save the file as UTF-8")
+
+
+def test_an_object_array_is_refused_without_unpickling(tmp_path, monkeypatch):
+    np.savez(tmp_path / "d.npz", x=np.array([[1, "a"], [None, 2]], dtype=object), y=np.arange(2))
+    original = np.load
+
+    def no_pickle(*args, **kwargs):
+        assert not kwargs.get("allow_pickle"), "data files are never unpickled"
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", no_pickle)
+    read_array = np.lib.format.read_array
+
+    def read_without_pickle(*args, **kwargs):
+        assert not kwargs.get("allow_pickle"), "data files are never unpickled"
+        return read_array(*args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "read_array", read_without_pickle)
+    spec = make_spec(tmp_path, {"npz": {"path": "d.npz", "inputs": "x", "targets": "y"}},
+                     {"x": [2]}, ["y"])
+    assert error_of(spec).startswith(
+        "d.npz[x]: the array holds Python objects (dtype=object), which are never unpickled")
+    np.save(tmp_path / "x.npy", np.array([1, None], dtype=object), allow_pickle=True)
+    np.save(tmp_path / "y.npy", np.arange(2))
+    spec = make_spec(tmp_path, {"npy": {"inputs": "x.npy", "targets": "y.npy"}}, {"x": [1]}, ["y"])
+    assert error_of(spec).startswith("x.npy: the array holds Python objects")
+
+
+def _huge_header(path, shape=(10**12, 10**6)):
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        handle.write(b"\0" * 64)
+
+
+def test_an_npy_header_claiming_more_data_than_the_file_holds(tmp_path):
+    _huge_header(tmp_path / "x.npy")
+    np.save(tmp_path / "y.npy", np.arange(2))
+    spec = make_spec(tmp_path, {"npy": {"inputs": "x.npy", "targets": "y.npy"}}, {"x": [1]}, ["y"])
+    message = error_of(spec)
+    assert message.startswith(
+        "x.npy: the header declares shape (1000000000000, 1000000) of float32")
+    assert "but the file holds only 64 bytes of data: it is truncated or damaged" in message
+    # The same inside an .npz archive.
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "d.npz", "w") as archive:
+        archive.write(tmp_path / "x.npy", "x.npy")
+        archive.write(tmp_path / "y.npy", "y.npy")
+    spec = make_spec(tmp_path, {"npz": {"path": "d.npz", "inputs": "x", "targets": "y"}},
+                     {"x": [1]}, ["y"])
+    assert error_of(spec).startswith("d.npz[x]: the header declares shape (1000000000000, 1000000)")
+
+
+def test_npz_label_errors_name_the_file_and_the_index(tmp_path):
+    x = np.zeros((8, 2), np.float32)
+    for name, labels in (("int", np.array([0, 1, 2, 0, 1, 2, 7, 0])),
+                         ("float", np.array([0, 1, 2, 0, 1, 2, 7, 0], np.float64))):
+        np.savez(tmp_path / f"{name}.npz", x=x, y=labels)
+        spec = make_spec(tmp_path, {"npz": {"path": f"{name}.npz", "inputs": "x", "targets": "y"},
+                                    "split": {"validation": 0.25}, "seed": 1}, {"x": [2]}, ["y"])
+        bundle = load_data(_with_loss(spec, "sparse_categorical_crossentropy"))
+        with pytest.raises(DataError) as caught:
+            check_labels(bundle, 3)
+        message = str(caught.value)
+        assert message.startswith(f"{name}.npz[y]: index 6: "), message
+        assert "label 7 is out of range for a model with 3 classes (expected 0..2" in message

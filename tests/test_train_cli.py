@@ -70,7 +70,8 @@ def test_bad_model_file_exits_1(trained, tmp_path, content):
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output
         assert ("does not exist" in result.output or "cannot load model file" in result.output
-                or "spec.resolved.yaml" in result.output or "neither" in result.output)
+                or "spec.resolved.yaml" in result.output or "neither" in result.output
+                or "no such model file" in result.output)
 
 
 def test_predict_csv_npy_npz(trained, tmp_path):
@@ -237,3 +238,19 @@ assert "tensorflow" not in sys.modules
     done = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_evaluate_reuses_the_training_overrides_and_refuses_an_untrained_build(tmp_path):
+    spec = write_spec(tmp_path, epochs=1)
+    out = tmp_path / "out"
+    trained = _invoke("train", spec, "--out", out, "--quiet", "--set", "data.split.test=0.4")
+    assert trained.exit_code == 0, trained.output
+    result = _invoke("evaluate", out / "iris_mlp")
+    assert result.exit_code == 0, result.output
+    assert "test: 60 examples" in result.output  # 40 % of 150, as in training
+    assert (out / "iris_mlp" / "metadata.json").is_file()  # written without an export list
+
+    built = _invoke("build", spec, "--out", tmp_path / "built")
+    assert built.exit_code == 0, built.output
+    result = _invoke("evaluate", tmp_path / "built" / "iris_mlp")
+    assert result.exit_code == 1 and "was built, not trained" in result.output, result.output

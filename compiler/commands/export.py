@@ -109,6 +109,10 @@ def _from_model(path: Path):
         except NNCompileError as err:
             # The model itself is enough to export; only names and labels are lost.
             click.echo(f"warning: ignoring {resolved}: {err.problems[0]}", err=True)
+    if spec is not None:
+        from compiler.training.evaluation import check_model_matches_spec
+
+        check_model_matches_spec(model, spec, path)  # a model copied in from another spec
     return model, spec, folder
 
 

@@ -30,6 +30,17 @@ def quiet_tensorflow() -> None:
     import_tensorflow_quietly()
 
 
+def check_out_folder(folder: Path) -> None:
+    """Refuse, before building, an output folder that is a file (or lies below one)."""
+    for part in [folder, *folder.parents]:
+        if part.exists():
+            if not part.is_dir():
+                raise NNCompileError(
+                    f"cannot write the model to '{folder}': '{part}' is a file, not a folder; "
+                    "move it away or choose another folder with --out")
+            return
+
+
 @click.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @set_option
@@ -73,6 +84,7 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
     if not no_save:
         from compiler.outputs import check_can_save
 
+        check_out_folder(Path(out_root) / spec.name)
         check_can_save(spec, Path(out_root), force)  # before the (possibly long) build
     quiet_tensorflow()
     from compiler.graph import build as build_spec
@@ -89,7 +101,11 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
         return
     from compiler.outputs import save_built_model
 
-    folder = save_built_model(spec, result.model, Path(out_root), replace_trained=force)
+    try:
+        folder = save_built_model(spec, result.model, Path(out_root), replace_trained=force)
+    except OSError as err:
+        raise NNCompileError(f"cannot write the model to '{Path(out_root) / spec.name}': "
+                             f"{err.strerror or err}") from None
     click.echo(f"wrote {folder / 'model.keras'} and {folder / 'spec.resolved.yaml'}")
 
 
@@ -102,7 +118,14 @@ def schema(output: str | None) -> None:
 
     text = json.dumps(spec_json_schema(), indent=2, sort_keys=False)
     if output:
-        Path(output).write_text(text + "\n", encoding="utf-8")
+        from compiler.atomic import write_text_atomic
+        from compiler.data.files import prepare_output, write_failed
+
+        prepare_output(output, "-o/--output")  # creates a missing folder
+        try:
+            write_text_atomic(output, text + "\n")
+        except OSError as err:
+            raise write_failed(output, err, "-o/--output") from None
         click.echo(f"wrote {output}")
     else:
         click.echo(text)
@@ -124,10 +147,6 @@ def plot(spec_path: str, output: str, overrides: tuple[str, ...], allow_outside:
     from compiler.api import load_spec
 
     spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
-    if not no_save:
-        from compiler.outputs import check_can_save
-
-        check_can_save(spec, Path(out_root), force)  # before the (possibly long) build
     quiet_tensorflow()
     from compiler.graph import build as build_spec
     from compiler.plot import plot_graph

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from compiler.data.raw import example_location
 from compiler.errors import DataError, Location, Problem
 
 SPLITS = ("train", "validation", "test")
@@ -33,6 +34,10 @@ class DataBundle:
             vocabularies, start/stop ids, standardisation constants, category
             encodings, the map from model names to data names.
         origins: {split: where each example came from (``file:row``)} where known.
+        target_where: {model output name: where its targets are in the source
+            (file, CSV column)}, where known.
+        target_tasks: {model output name: task} of each output's targets; an
+            output not listed has the bundle's ``task``.
     """
 
     train: Any
@@ -44,6 +49,8 @@ class DataBundle:
     task: str
     metadata: dict = field(default_factory=dict)
     origins: dict[str, list[str] | None] = field(default_factory=dict)
+    target_where: dict[str, Location] = field(default_factory=dict)
+    target_tasks: dict[str, str] = field(default_factory=dict)
 
     def size(self, split: str) -> int:
         """Number of examples in ``split`` (0 for an empty split)."""
@@ -54,62 +61,80 @@ class DataBundle:
         return int(first.shape[0])
 
 
-def check_labels(bundle: DataBundle, num_classes: int, location: Location | None = None) -> None:
+def check_labels(
+    bundle: DataBundle, num_classes: int | dict[str, int], location: Location | None = None
+) -> None:
     """Check that every label fits a model with ``num_classes`` outputs.
 
     Class labels must lie in ``0..num_classes-1``; binary targets must be 0 or 1.
-    Regression targets are not checked.
+    Regression targets (also those of a model whose other outputs classify)
+    are not checked.
 
     Args:
         bundle: the loaded data.
-        num_classes: classes the model predicts (units of its output layer).
+        num_classes: classes the model predicts (units of its output layer):
+            one number for the model's first output, or {output name: classes}
+            for each output. With one number, the other outputs' labels are
+            only checked to be 0 or above.
         location: where the model's output is defined, named when no data row
             can be named.
 
     Raises:
-        DataError: one problem per split with a bad label, naming the first
-            bad example (``file:row`` where known) and the value.
+        DataError: one problem per split and target with a bad label, naming
+            the first bad example (file, row and column, or the index in an
+            array file, where known) and the value.
     """
     problems = []
+    names = list(bundle.metadata.get("targets") or {})
     for split, (_, targets) in bundle.arrays.items():
-        arrays = targets if isinstance(targets, dict) else {"": targets}
-        for name, labels in arrays.items():
+        if isinstance(targets, dict):
+            arrays = targets
+        else:
+            arrays = {names[0] if len(names) == 1 else "": targets}
+        for position, (name, labels) in enumerate(arrays.items()):
             labels = np.asarray(labels)
-            if bundle.task == "binary":
+            task = bundle.target_tasks.get(name, bundle.task)
+            if isinstance(num_classes, dict):
+                classes = num_classes.get(name)
+            else:
+                classes = num_classes if position == 0 else None
+            if task == "binary":
                 bad = (labels != 0) & (labels != 1)
-                expected = "0 or 1"
-            elif bundle.task in LABEL_TASKS:
-                bad = (labels < 0) | (labels >= num_classes)
-                expected = f"0..{num_classes - 1}"
+                expected, shown_classes = "0 or 1", 2
+            elif task in LABEL_TASKS:
+                if classes is None:
+                    bad = labels < 0
+                    expected = "0 or above"
+                else:
+                    bad = (labels < 0) | (labels >= classes)
+                    expected = f"0..{classes - 1}"
+                shown_classes = classes
             else:
                 continue
-            if not bad.any():
+            if labels.ndim == 0 or not bad.any():
                 continue
             flat = int(np.argmax(bad.reshape(len(labels), -1).any(axis=1)))
             value = labels[flat][bad[flat]].flat[0] if labels.ndim > 1 else labels[flat]
             origins = bundle.origins.get(split)
-            where = (
-                _origin_location(origins[flat])
-                if origins
-                else Location(location.file, location.line, location.col, location.path)
-                if location
-                else Location()
+            where = bundle.target_where.get(name)
+            if origins or where:
+                where = example_location(origins[flat] if origins else None, where)
+            elif location:
+                where = Location(location.file, location.line, location.col, location.path)
+            else:
+                where = Location()
+            target = f"target '{name}' " if len(arrays) > 1 and name else ""
+            model = (
+                f"a model with {shown_classes} classes"
+                if shown_classes is not None
+                else "class labels"
             )
-            target = f"target '{name}' " if name else ""
             problems.append(
                 Problem(
-                    f"{split} example {flat}: {target}label {value:g} is out of range for a "
-                    f"model with {num_classes} classes (expected {expected}; "
-                    f"{int(bad.sum())} bad labels in this split)",
+                    f"{split} example {flat}: {target}label {value:g} is out of range for "
+                    f"{model} (expected {expected}; {int(bad.sum())} bad labels in this split)",
                     where,
                 )
             )
     if problems:
         raise DataError(problems)
-
-
-def _origin_location(origin: str) -> Location:
-    file, _, row = origin.rpartition(":")
-    if file and row.isdigit():
-        return Location(file, int(row))
-    return Location(origin)

@@ -65,3 +65,61 @@ def shown(path: Path, base_dir: Path) -> str:
         return str(Path(path).resolve().relative_to(Path(base_dir).resolve()))
     except ValueError:
         return str(path)
+
+
+def prepare_output(path: str | Path, flag: str = "--output", *, create: bool = True) -> Path:
+    """Make sure ``path`` can be written: create missing parent folders, check the folder.
+
+    Args:
+        path: the file a command will write.
+        flag: the option that named it, for messages.
+        create: create missing folders now; False only checks that they could
+            be created (to fail before a long computation without leaving an
+            empty folder behind when it fails for another reason).
+
+    Returns:
+        ``path`` as a Path.
+
+    Raises:
+        NNCompileError: a parent is a file, a folder cannot be created, the
+            folder is not writable, or ``path`` itself is a folder.
+    """
+    import os
+
+    from compiler.errors import NNCompileError
+
+    path = Path(path)
+    where = Location(str(path))
+    if path.is_dir():
+        raise NNCompileError(f"{flag} names a folder; expected a file name", where)
+    parent = path.parent
+    existing = parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise NNCompileError(
+            f"cannot create the folder '{parent}' for {flag}: '{existing}' is a file, not a folder",
+            where,
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NNCompileError(
+            f"cannot write {flag}: the folder '{existing}' is not writable (permission denied)",
+            where,
+        )
+    if create:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise NNCompileError(
+                f"cannot create the folder '{parent}' for {flag}: {err.strerror or err}", where
+            ) from None
+    return path
+
+
+def write_failed(path: str | Path, err: OSError, flag: str = "--output"):
+    """The error to raise when writing ``path`` failed with ``err`` (exit code 1)."""
+    from compiler.errors import NNCompileError
+
+    return NNCompileError(
+        f"cannot write {flag}: {err.strerror or err}", Location(str(path))
+    )

@@ -58,12 +58,20 @@ def load_data(
         list(spec.outputs), list(train.targets), data.targets, "target", spec, "targets"
     )
     parts = {k: v and _fit_inputs(v, input_map, spec) for k, v in parts.items()}
+    losses = _loss_names(spec, output_map)
+    parts = {k: v and _labels_for_losses(v, losses) for k, v in parts.items()}
+    train = parts["train"]
 
     num_classes = train.num_classes
     if num_classes is None and train.task in ("classification", "sequence_labeling"):
-        num_classes = 1 + max(
-            int(array.max()) for part in parts.values() if part for array in part.targets.values()
-        )
+        labels = [
+            array
+            for part in parts.values()
+            if part
+            for name, array in part.targets.items()
+            if part.task_of(name) in ("classification", "sequence_labeling") and array.size
+        ]
+        num_classes = 1 + max(int(array.max()) for array in labels) if labels else None
     arrays = {
         split: _arrays(part, input_map, output_map)
         for split, part in parts.items()
@@ -94,6 +102,87 @@ def load_data(
         task=train.task,
         metadata=metadata,
         origins={split: part.origins for split, part in parts.items() if part is not None},
+        target_where={
+            model: train.target_where[data]
+            for model, data in output_map.items()
+            if data in train.target_where
+        },
+        target_tasks={model: train.task_of(data) for model, data in output_map.items()},
+    )
+
+
+# Losses whose targets are class indices (0, 1, ...) or probabilities in [0, 1].
+CLASS_INDEX_LOSSES = ("sparse_categorical_crossentropy",)
+PROBABILITY_LOSSES = ("binary_crossentropy",)
+
+
+def _loss_names(spec: Any, output_map: dict[str, str]) -> dict[str, str]:
+    """{data target name: loss name} from the spec's `training.loss`, where it has one."""
+    loss = getattr(getattr(spec, "training", None), "loss", None)
+    if loss is None:
+        return {}
+    if isinstance(loss, dict):
+        named = {model: getattr(choice, "name", None) for model, choice in loss.items()}
+    else:
+        named = {model: getattr(loss, "name", None) for model in output_map}
+    return {data: named[model] for model, data in output_map.items() if named.get(model)}
+
+
+def _labels_for_losses(part: RawData, losses: dict[str, str]) -> RawData:
+    """Check each target against what its loss needs, naming the first bad example.
+
+    A numeric column read as a regression target but trained with
+    ``sparse_categorical_crossentropy`` holds class indices: they must be whole
+    numbers from 0 up (the upper bound, the model's number of classes, is
+    checked by :func:`compiler.data.bundle.check_labels`). Targets of
+    ``binary_crossentropy`` must lie between 0 and 1.
+    """
+    targets, tasks, changed = dict(part.targets), dict(part.target_tasks), False
+    for name, loss in losses.items():
+        values = targets.get(name)
+        if values is None or values.size == 0:
+            continue
+        if loss in CLASS_INDEX_LOSSES:
+            if values.dtype.kind == "f":
+                fractional = values != np.round(values)
+                _raise_first(
+                    part, name, fractional, values, f"expected a whole class index for {loss}"
+                )
+            _raise_first(
+                part, name, values < 0, values, f"expected a class index 0 or above for {loss}"
+            )
+            if part.task_of(name) not in ("regression", "binary"):
+                continue
+            # Read as numbers (a regression target): the loss says they are classes.
+            values = values.astype(np.int32)
+            targets[name] = values[:, 0] if values.ndim == 2 and values.shape[1] == 1 else values
+            tasks[name], changed = "classification", True
+        elif loss in PROBABILITY_LOSSES and values.dtype.kind in "fiub":
+            outside = (values < 0) | (values > 1)
+            _raise_first(part, name, outside, values, f"expected a value from 0 to 1 for {loss}")
+    if not changed:
+        return part
+    checked = part.take(np.arange(len(part)))
+    checked.targets = targets
+    checked.target_tasks = {name: tasks.get(name, part.task) for name in targets}
+    if set(checked.target_tasks.values()) == {"classification"} or checked.task == "regression":
+        checked.task = "classification"
+    return checked
+
+
+def _raise_first(
+    part: RawData, name: str, bad: np.ndarray, values: np.ndarray, message: str
+) -> None:
+    if not bad.any():
+        return
+    rows = bad.reshape(len(bad), -1).any(axis=1)
+    index = int(np.argmax(rows))
+    value = values[index][bad[index]].flat[0] if values.ndim > 1 else values[index]
+    where = part.where(name, index)
+    target = "" if where.path else f"target '{name}', "
+    raise DataError(
+        f"{message}, got {float(value):g} ({target}{int(rows.sum())} bad example(s))",
+        where,
     )
 
 

@@ -173,13 +173,19 @@ def _retask(raw: RawData, task: str, where: Location) -> RawData:
             values = values.astype(np.float32)
             targets[name] = values[:, None] if values.ndim == 1 else values
         else:
-            if values.dtype.kind == "f" and not np.all(values == np.round(values)):
+            fractional = values != np.round(values) if values.dtype.kind == "f" else None
+            if fractional is not None and fractional.any():
+                index = int(np.argmax(fractional.reshape(len(values), -1).any(axis=1)))
+                row = values[index]
+                value = row[fractional[index]].flat[0] if values.ndim > 1 else row
+                known = raw.where(name, index) if (raw.origins or raw.target_where) else None
                 raise DataError(
-                    f"`task: {task}` needs integer labels, but target '{name}' holds fractions",
-                    where,
+                    f"`task: {task}` needs integer labels, but target '{name}' holds fractions "
+                    f"(first: {float(value):g})",
+                    known if known and known.file else where,
                 )
             targets[name] = values.astype(np.int32)
             if task == "classification" and targets[name].ndim == 2 and targets[name].shape[1] == 1:
                 targets[name] = targets[name][:, 0]
-    raw.targets, raw.task = targets, task
+    raw.targets, raw.task, raw.target_tasks = targets, task, {}
     return raw

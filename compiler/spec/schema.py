@@ -88,6 +88,12 @@ class Spec(StrictModel):
     _tree: Any = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
     _allow_outside: bool = PrivateAttr(default=False)
+    _overrides: list = PrivateAttr(default_factory=list)
+
+    @property
+    def overrides(self) -> list[str]:
+        """The `--set` overrides this spec was loaded with."""
+        return list(self._overrides)
 
     @property
     def allow_outside(self) -> bool:

@@ -92,6 +92,7 @@ def write_outputs(
     metrics = {
         "name": spec.name,
         "spec": str(getattr(spec, "source_path", "") or ""),
+        "overrides": list(getattr(spec, "overrides", [])),  # re-applied by evaluate/predict
         "metrics": evaluate_splits(model, bundle),
         "seed": spec.training.seed,
         "versions": versions(),
@@ -107,6 +108,11 @@ def write_outputs(
         "class_names": bundle.class_names,
     }
     write_json(out_dir / "metrics.json", metrics)
+    # metadata.json (names, labels, standardisation constants, vocabularies):
+    # what `predict` and applications need, also when the spec exports nothing.
+    from compiler.export.run import export_from_spec
+
+    export_from_spec(model, spec, out_dir, bundle, formats=[])
     return metrics
 
 

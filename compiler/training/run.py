@@ -241,7 +241,9 @@ def train_spec(
         echo(f"adapted normalization on the training split: {', '.join(adapted)}")
     num_classes = output_units(model)
     if bundle.task in ("classification", "binary", "sequence_labeling", "seq2seq"):
-        check_labels(bundle, num_classes, spec.locate("outputs"))
+        from compiler.training.evaluation import output_classes
+
+        check_labels(bundle, output_classes(model), spec.locate("outputs"))
 
     steps = steps_in(bundle.train, bundle.size("train"), training.batch_size)
     args = compile_args(spec, model, steps)

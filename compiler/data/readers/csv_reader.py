@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
@@ -40,8 +41,11 @@ def read_csv(
             non-finite cell; each names the file, row (as counted in the file,
             header = 1) and column.
     """
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle, delimiter=options.delimiter))
+    text = read_utf8(path, shown_name)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter))
+    except csv.Error as err:
+        raise DataError(f"cannot read as CSV: {err}", Location(shown_name)) from None
     # Blank lines are skipped but still counted, so row numbers match an editor's.
     numbered = [(n, row) for n, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
     if not numbered:
@@ -124,7 +128,10 @@ def read_csv(
             keep.append(False)
             feature_names.append(name)
 
-    target_arrays, class_names, task_found = {}, None, task
+    target_arrays, class_names, tasks = {}, None, {}
+    where = {
+        name: Location(shown_name, None, column[name] + 1, f"column '{name}'") for name in targets
+    }
     for name in targets:
         text = cells(name)
         numeric = [_is_number(value) for value in text]
@@ -133,7 +140,7 @@ def read_csv(
             target_arrays[name], class_names = _text_labels(
                 name, text, body, categories, Location(shown_name, col=column[name] + 1)
             )
-            task_found = "classification"
+            tasks[name] = "classification"
             continue
         # A mostly numeric column with one bad cell is a typo, not a class name.
         values = numbers(name)
@@ -146,20 +153,59 @@ def read_csv(
                     Location(shown_name, line, column[name] + 1, f"column '{name}'"),
                 )
             target_arrays[name] = values.astype(np.int32)
+            tasks[name] = "classification"
         else:
             target_arrays[name] = values.astype(np.float32)[:, None]
-            task_found = task or "regression"
+            tasks[name] = task or "regression"
 
+    # One task for the file, whatever the order of its columns: any class
+    # column makes it a classification; each target keeps its own task.
+    found = set(tasks.values())
+    overall = "classification" if "classification" in found else (task or "regression")
     return RawData(
         inputs={options.input: np.concatenate(blocks, axis=1)},
         targets=target_arrays,
-        task=task_found or "regression",
+        task=overall,
         class_names=class_names,
         num_classes=len(class_names) if class_names else None,
-        metadata={"feature_names": feature_names, "categories": categories},
+        metadata={
+            "feature_names": feature_names,
+            "categories": categories,
+            "columns": list(features),
+            "categorical": [name for name in features if name in options.categorical],
+            "delimiter": options.delimiter,
+        },
         origins=[f"{shown_name}:{line}" for line, _ in body],
         no_standardize={options.input: np.array(keep, dtype=bool)},
+        target_where=where,
+        target_tasks=tasks if len(found) > 1 else {},
     )
+
+
+def read_utf8(path: Path, shown_name: str) -> str:
+    """The text of ``path`` as UTF-8 (a byte-order mark is dropped).
+
+    Raises:
+        DataError: the file is not UTF-8; names the row and column of the
+            first byte that is not, and the byte.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise DataError(
+            f"cannot read the file: {err.strerror or err}", Location(shown_name)
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        start = data.rfind(b"\n", 0, err.start) + 1
+        col = len(data[start : err.start].decode("utf-8-sig", errors="replace")) + 1
+        raise DataError(
+            f"byte 0x{data[err.start]:02x} is not valid UTF-8 text; save the file as UTF-8 "
+            "(for example, from latin-1: iconv -f latin1 -t utf-8)",
+            Location(shown_name, line, col),
+        ) from None
 
 
 def _is_number(text: str) -> bool:
