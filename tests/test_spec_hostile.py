@@ -106,6 +106,18 @@ def test_extends_outside_the_spec_folder_is_refused(tmp_path):
     refused(refused_abs, "is outside the spec's folder")
 
 
+def test_data_files_outside_the_spec_folder_are_refused_by_validate(tmp_path):
+    inner = tmp_path / "specs"
+    inner.mkdir()
+    path = inner / "spec.yaml"
+    path.write_text("name: t\ninputs: {x: [4]}\nlayers: [dense: 2]\n"
+                    "data:\n  csv: {path: ../../etc/passwd, target: y}\n  test: /etc/shadow\n")
+    text = refused(path, "spec.yaml:5:15: data.csv.path: data file '../../etc/passwd' is outside",
+                   "spec.yaml:6:9: data.test: data file '/etc/shadow' is outside")
+    assert "--allow-outside" in text
+    assert load_spec(path, allow_outside=True).data.test == "/etc/shadow"
+
+
 def test_extends_outside_is_allowed_with_the_flag(tmp_path):
     (tmp_path / "base.yaml").write_text("name: base\n" + VALID_TAIL)
     inner = tmp_path / "specs"

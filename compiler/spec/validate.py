@@ -90,6 +90,8 @@ def validate_tree(tree: PosDict, source: Path | None = None, *,
     _check_apply_targets(expansion, layers, problems)
     if "training" in checked:
         _check_init_from(checked["training"], tree, source, allow_outside, problems)
+    if "data" in checked:
+        _check_data_paths(checked["data"], tree, source, allow_outside, problems)
     problems.raise_if_any()
     assert spec is not None
     for key, value in checked.items():
@@ -220,6 +222,34 @@ def _check_apply_targets(expansion, layers, problems: Problems) -> None:
             mark, display = entry.where("layer")
             problems.add(f"no layer or block instance named '{layer.layer}' to apply"
                          f"{did_you_mean(layer.layer, known)}", mark, display)
+
+
+DATA_SOURCES = ("csv", "npz", "npy", "images", "tfrecord", "text")
+
+
+def _check_data_paths(data: Any, tree: PosDict, source: Path | None, allow_outside: bool,
+                      problems: Problems) -> None:
+    """Data files stay under the spec's folder (checked again when they are read).
+
+    Only where they point is checked here, not whether they exist yet: a spec
+    can be validated before its data is at hand.
+    """
+    if data is None or allow_outside:
+        return
+    base = (source.resolve().parent if source is not None else Path.cwd().resolve())
+    references = []
+    for kind in DATA_SOURCES:
+        found = getattr(data, kind, None)
+        if found is not None and isinstance(getattr(found, "path", None), str):
+            references.append(((kind, "path"), found.path))
+    for split in ("train", "validation", "test"):
+        if isinstance(getattr(data, split, None), str):
+            references.append(((split,), getattr(data, split)))
+    for where, ref in references:
+        if not (base / ref).resolve().is_relative_to(base):
+            problems.add(f"data file '{ref}' is outside the spec's folder {base}; move it there, "
+                         "or pass --allow-outside if you trust this spec",
+                         locate(tree, ("data", *where)), format_path(("data", *where)))
 
 
 def _check_init_from(training: Any, tree: PosDict, source: Path | None, allow_outside: bool,
