@@ -459,3 +459,11 @@ def test_normalization_statistics_must_match_the_features(write_spec):
     """))
     assert out == ["spec.yaml:4:5: layers[0].normalization: normalization: `mean` has 2 values "
                    "but axis -1 of the input from 'x' has 4 features"]
+
+
+def test_true_and_false_are_not_numbers(write_spec):
+    out = problems(write_spec(
+        "name: t\ninputs: {x: [4]}\nlayers:\n  - dense: {units: true, use_bias: false}\n"
+        "  - dropout: {rate: false}\n"))
+    assert out == ["spec.yaml:4:20: layers[0].dense.units: expected a whole number, got true",
+                   "spec.yaml:5:21: layers[1].dropout.rate: expected a number, got false"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import typing
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 class StrictModel(BaseModel):
@@ -21,6 +23,51 @@ class StrictModel(BaseModel):
         protected_namespaces=(),
         defer_build=True,  # build validators on first use: keeps `validate` start-up fast
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value, info: ValidationInfo):
+        # Pydantic takes true/false as 1/0 for a number; in a spec `units: true`
+        # is a mistake, so a bool is only accepted where the field takes one.
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and not _admits_bool(field.annotation):
+                raise ValueError(f"expected {_expected(field.annotation)}, got {str(value).lower()}")
+        return value
+
+
+def _admits_bool(annotation) -> bool:
+    """Whether a field's type takes true/false: bool, Any, or a union/Literal with one."""
+    if annotation is bool or annotation is typing.Any:
+        return True
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return any(isinstance(a, bool) for a in args)
+    if origin is typing.Annotated:
+        return _admits_bool(args[0])
+    if args and origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return any(_admits_bool(a) for a in args)
+    # int, float, str, containers and models: a bool there is a mistake.
+    return origin is None and annotation not in (int, float, str) and not (
+        isinstance(annotation, type) and issubclass(annotation, (int, float, str, BaseModel)))
+
+
+def _expected(annotation) -> str:
+    base = typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated \
+        else annotation
+    if base is int:
+        return "a whole number"
+    if base is float:
+        return "a number"
+    if base is str:
+        return "text"
+    origin = typing.get_origin(base) or base
+    if origin is dict:
+        return "a mapping"
+    if origin in (list, tuple):
+        return "a list"
+    return "a value of another kind"
 
 
 def _field_docstrings(cls: type) -> dict[str, str]:
