@@ -350,6 +350,9 @@ def check_expectations(spec: Spec, result: BuildResult) -> None:
         model = result.model
         outputs = model.outputs
         by_name = dict(zip(spec.outputs, outputs))
+        for written, flat in spec._output_aliases.items():  # a block instance's name
+            if flat in by_name:
+                by_name[written] = by_name[flat]
         for name, shape in expect.output_shapes.items():
             if name not in by_name:
                 problems.append(Problem(

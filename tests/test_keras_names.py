@@ -82,3 +82,50 @@ def test_time_distributed_checks_the_wrapped_layer_on_one_step(write_spec):
         """, "bad.yaml")
     with pytest.raises(SpecError, match=r"unknown layer type 'lstn' \(did you mean 'lstm'\?\)"):
         load_spec(bad)
+
+
+def test_keras_spellings_of_scalars_relu_and_reshape(write_spec):
+    path = write_spec("""
+        name: k
+        inputs: {x: [16, 16, 3]}
+        layers:
+          - Rescaling: 0.5
+          - Conv2D: {filters: 4, kernel_size: 3, kernel_initializer: uniform}
+          - ReLU: {max_value: 6}
+          - MaxPooling2D: 2
+          - LeakyReLU: 0.2
+          - Reshape: {target_shape: [-1]}
+        """)
+    model = build_model(load_spec(path))
+    assert model.output_shape == (None, 196)
+    kinds = [type(layer).__name__ for layer in model.layers[1:]]
+    assert kinds == ["Rescaling", "Conv2D", "ReLU", "MaxPooling2D", "LeakyReLU", "Reshape"]
+    assert model.layers[5].negative_slope == pytest.approx(0.2)
+
+
+def test_keras_additive_attention_is_not_taken_for_bahdanaus(write_spec):
+    path = write_spec("""
+        name: k
+        inputs: {q: [3, 8], v: [5, 8]}
+        layers:
+          - AdditiveAttention: {inputs: [q, v]}
+        """)
+    with pytest.raises(SpecError, match="unknown layer type 'AdditiveAttention'"):
+        load_spec(path)
+
+
+def test_a_block_instance_named_in_outputs_can_be_used_in_expect(write_spec):
+    path = write_spec("""
+        name: k
+        inputs: {x: [4]}
+        blocks:
+          head:
+            layers:
+              - dense: 3
+              - dense: 2
+        layers:
+          - head: {name: top}
+        outputs: [top]
+        expect: {params: 23, output_shapes: {top: [null, 2]}}
+        """)
+    assert build_model(load_spec(path)).count_params() == 23

@@ -151,6 +151,10 @@ def check_leaky_relu(model, x, y):
     close(y[0], np.where(v > 0, v, 0.2 * v))
 
 
+def check_relu(model, x, y):
+    close(y[0], np.clip(x["x"], 0, 0.5))
+
+
 def check_masking(model, x, y):
     v = x["x"]
     assert np.all(y[0][:, 1] == 0)  # the step set to the mask value stays zero
@@ -328,6 +332,7 @@ CASES: dict[str, Case] = {
     "layer_norm": Case({"x": [6]}, "- layer_norm", [(6,)], check=check_layer_norm),
     "leaky_relu": Case({"x": [6]}, "- leaky_relu: {negative_slope: 0.2}", [(6,)],
                        check=check_leaky_relu),
+    "relu": Case({"x": [6]}, "- relu: {max_value: 0.5}", [(6,)], check=check_relu),
     "masking": Case({"x": [4, 3]}, "- masking: {mask_value: 0.0}", [(4, 3)],
                     check=check_masking, extra={"zero_step": 1}),
     "maxout": Case({"x": [5]}, "- maxout: {units: 3, pieces: 4, name: mo}", [(3,)],

@@ -33,6 +33,7 @@ LAYER_TYPES: dict[str, str] = {
     "normalization": "core",
     "permute": "core",
     "prelu": "core",
+    "relu": "core",
     "repeat_vector": "core",
     "rescaling": "core",
     "reshape": "core",
@@ -109,6 +110,7 @@ KERAS_NAMES: dict[str, str] = {
     "max_pooling1d": "max_pool1d",
     "max_pooling2d": "max_pool2d",
     "p_re_lu": "prelu",
+    "re_lu": "relu",
     "up_sampling1d": "upsampling1d",
     "up_sampling2d": "upsampling2d",
 }
@@ -120,9 +122,14 @@ def _snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+# Keras classes whose snake_case name is an nncompile type with other weights:
+# Keras's AdditiveAttention has none of Bahdanau's W_s, W_h, v (`additive_attention`).
+NOT_KERAS_NAMES = {"AdditiveAttention"}
+
+
 def canonical_type(name: str) -> str:
     """The spec's layer type for `name`, which may be a Keras name; unknown names unchanged."""
-    if name in LAYER_TYPES or not isinstance(name, str):
+    if name in LAYER_TYPES or not isinstance(name, str) or name in NOT_KERAS_NAMES:
         return name
     snake = _snake_case(name) if name.isidentifier() else name
     snake = KERAS_NAMES.get(snake, snake)

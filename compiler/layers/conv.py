@@ -261,6 +261,7 @@ class SeparableConv1D(_Separable):
 class _Pool(LayerSpec):
     dims: ClassVar = 2
     kind: ClassVar = "max"
+    shorthand = "pool"  # `- max_pool2d: 3`, as Keras's MaxPooling2D(3)
     pool: IntOrPair = Field(2, validation_alias=AliasChoices("pool", "pool_size"))
     """Window size."""
     strides: IntOrPair | None = Field(None, validation_alias=AliasChoices("strides", "stride"))

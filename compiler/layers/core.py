@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from compiler.layers.base import (
     LayerSpec,
@@ -66,6 +66,7 @@ class Activation(LayerSpec):
 class LeakyReLU(LayerSpec):
     """max(x, slope·x)."""
 
+    shorthand = "negative_slope"
     negative_slope: Annotated[float, Field(ge=0)] = 0.3
     """Slope for negative inputs."""
 
@@ -73,6 +74,24 @@ class LeakyReLU(LayerSpec):
         import keras
 
         return keras.layers.LeakyReLU(negative_slope=self.negative_slope, **self.common())
+
+
+@register("relu")
+class ReLU(LayerSpec):
+    """The rectifier as a layer: min(max(x, 0), max_value); optional slope below `threshold`."""
+
+    max_value: Annotated[float, Field(gt=0)] | None = None
+    """Upper bound of the output (6 gives ReLU6); default: none."""
+    negative_slope: Annotated[float, Field(ge=0)] = 0.0
+    """Slope below `threshold`."""
+    threshold: float = 0.0
+    """Inputs below this are scaled by `negative_slope` (0 by default: plain ReLU)."""
+
+    def build(self):
+        import keras
+
+        return keras.layers.ReLU(max_value=self.max_value, negative_slope=self.negative_slope,
+                                 threshold=self.threshold, **self.common())
 
 
 @register("prelu")
@@ -286,6 +305,7 @@ class Normalization(LayerSpec):
 class Rescaling(LayerSpec):
     """x · scale + offset, e.g. scale 1/255 for pixel values."""
 
+    shorthand = "scale"
     scale: float
     offset: float = 0.0
 
@@ -310,7 +330,8 @@ class Reshape(LayerSpec):
     """Reshape each example (one dimension may be -1)."""
 
     shorthand = "shape"
-    shape: list[Annotated[int, Field(ge=-1)]]
+    shape: list[Annotated[int, Field(ge=-1)]] = Field(
+        validation_alias=AliasChoices("shape", "target_shape"))
     """Target shape without the batch dimension."""
 
     def check_shapes(self, shapes, sources):

@@ -32,6 +32,7 @@ INITIALIZERS = {
     "random_normal": "random_normal", "random_uniform": "random_uniform",
     "truncated_normal": "truncated_normal", "constant": "constant",
     "variance_scaling": "variance_scaling",
+    "uniform": "random_uniform", "normal": "random_normal",  # Keras's short names
 }
 InitializerName = Literal[tuple(INITIALIZERS)]  # type: ignore[valid-type]
 

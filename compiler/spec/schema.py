@@ -89,6 +89,7 @@ class Spec(StrictModel):
     _source: Path | None = PrivateAttr(default=None)
     _allow_outside: bool = PrivateAttr(default=False)
     _overrides: list = PrivateAttr(default_factory=list)
+    _output_aliases: dict = PrivateAttr(default_factory=dict)
 
     @property
     def overrides(self) -> list[str]:

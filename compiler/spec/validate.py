@@ -97,6 +97,11 @@ def validate_tree(tree: PosDict, source: Path | None = None, *,
     for key, value in checked.items():
         setattr(spec, key, value)
     spec.outputs = outputs
+    # A block instance named in `outputs:` stands for its last layer; `expect:`
+    # may use either name.
+    raw = tree.get("outputs")
+    raw = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    spec._output_aliases = {w: f for w, f in zip(raw, outputs) if isinstance(w, str) and w != f}
     spec.layers = [{e.type: e.name} for e in expansion.entries]
     spec._entries = list(zip(expansion.entries, layers))
     spec._instances = expansion.instances
