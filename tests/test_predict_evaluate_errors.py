@@ -249,6 +249,11 @@ def test_predict_uses_the_model_folders_metadata_without_the_training_data(model
     copy = tmp_path / "cities"
     shutil.copytree(models / "out" / "cities", copy)
     (copy / "metrics.json").unlink()  # the spec, and so the data, can no longer be found
+    # Training writes metadata.json; with it, predict needs neither the spec nor the data.
+    assert (copy / "metadata.json").exists()
+    result = _predict(copy, models / "cat.csv", tmp_path / "p.npy")
+    assert result.exit_code == 0, result.output
+    (copy / "metadata.json").unlink()  # now nothing says how inputs were standardised
     result = _predict(copy, models / "cat.csv", tmp_path / "p.npy")
     assert result.exit_code == 1
     assert "standardised inputs" in result.output and "cat.csv" in result.output
