@@ -121,6 +121,7 @@ class _Builder:
         value = self.tensors[base]
         if index is None:
             if isinstance(value, (list, tuple)):
+                self.check_unmerged(base, lambda message: self.fail(entry, message, "inputs"))
                 return value[0]
             return value
         several = isinstance(value, (list, tuple))
@@ -171,6 +172,9 @@ class _Builder:
                                     self.spec.locate("outputs", position)))
         several = isinstance(value, (list, tuple))
         if index is None:
+            if several:
+                self.check_unmerged(base, lambda message: SpecError(
+                    Problem(message, self.spec.locate("outputs", position))))
             return value[0] if several else value
         count = len(value) if several else 1
         if int(index) >= count:
@@ -179,6 +183,14 @@ class _Builder:
                 f"numbered from 0; set return_state/return_attention_scores for more)",
                 self.spec.locate("outputs", position)))
         return value[int(index)] if several else value
+
+    def check_unmerged(self, base: str, error) -> None:
+        """A bidirectional layer with `merge_mode: null` has no one output to stand for it."""
+        spec = self.layer_specs.get(base)
+        if getattr(spec, "type_name", "") == "bidirectional" and spec.merge_mode is None:
+            raise error(f"'{base}' has merge_mode: null, so its forward and backward outputs "
+                        f"stay apart: write {base}[0] (forward) and {base}[1] (backward), or "
+                        "set merge_mode (concat, sum, mul, ave)")
 
     def add(self, entry, layer_spec, tensors):
         shapes = [tuple(t.shape) for t in tensors]

@@ -27,6 +27,13 @@ def make_model(kind: str):
         from custom_layers import MinimalGRU
 
         x = MinimalGRU(8)(inp)
+    elif kind == "attention":  # Keras's attention layers, as a Transformer encoder uses them
+        x = keras.layers.MultiHeadAttention(2, 4)(inp, inp)
+        x = keras.layers.LayerNormalization()(keras.layers.Add()([inp, x]))
+        x = keras.layers.Attention(use_scale=True)([x, inp])
+        x = keras.layers.Conv1DTranspose(4, 3, strides=2)(x)
+        x = keras.layers.GroupNormalization(2)(keras.layers.Cropping1D((1, 2))(x))
+        x = keras.layers.GlobalAveragePooling1D()(x)
     else:
         raise ValueError(kind)
     return keras.Model(inp, keras.layers.Dense(3, activation="softmax", name="out")(x))

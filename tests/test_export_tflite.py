@@ -21,7 +21,8 @@ def _run(path, inputs):
 
 
 @pytest.mark.parametrize(
-    "kind", ["mlp", "cnn", "lstm", "gru", "simple_rnn", "bidirectional", "minimal_gru"]
+    "kind", ["mlp", "cnn", "lstm", "gru", "simple_rnn", "bidirectional", "minimal_gru",
+             "attention"]
 )
 def test_builtin_ops_only_and_matches_keras(kind, tmp_path):
     model = make_model(kind)

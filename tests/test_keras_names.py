@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from compiler.api import build_model, load_spec
@@ -16,6 +17,10 @@ from compiler.layers import KERAS_NAMES, LAYER_TYPES, canonical_type
     ("SimpleRNN", "simple_rnn"), ("LSTM", "lstm"), ("Conv2DTranspose", "conv2d_transpose"),
     ("LeakyReLU", "leaky_relu"), ("PReLU", "prelu"), ("UpSampling2D", "upsampling2d"),
     ("TimeDistributed", "time_distributed"), ("MinimalGRU", "minimal_gru"),
+    ("Convolution2D", "conv2d"), ("Conv1DTranspose", "conv1d_transpose"),
+    ("Convolution2DTranspose", "conv2d_transpose"), ("Cropping1D", "cropping1d"),
+    ("SeparableConvolution2D", "separable_conv2d"), ("GroupNormalization", "group_norm"),
+    ("MultiHeadAttention", "multi_head_attention"), ("Attention", "attention"),
     ("dense", "dense"), ("Lambda", "Lambda"), ("NoSuchLayer", "NoSuchLayer"),
 ])
 def test_canonical_type(written, expected):
@@ -129,3 +134,58 @@ def test_a_block_instance_named_in_outputs_can_be_used_in_expect(write_spec):
         expect: {params: 23, output_shapes: {top: [null, 2]}}
         """)
     assert build_model(load_spec(path)).count_params() == 23
+
+
+def test_a_transformer_encoder_block_matches_the_same_block_in_keras(write_spec):
+    path = write_spec("""
+        name: encoder
+        inputs: {tokens: [12, 16]}
+        layers:
+          - MultiHeadAttention: {num_heads: 4, key_dim: 8, dropout: 0.1, name: att}
+          - Add: {inputs: [tokens, att]}
+          - LayerNormalization: {epsilon: 1.0e-6, name: norm1}
+          - Dense: {units: 32, activation: relu}
+          - Dense: {units: 16, name: ffn}
+          - Add: {inputs: [norm1, ffn]}
+          - LayerNormalization: {epsilon: 1.0e-6}
+          - GlobalAveragePooling1D: {}
+          - Dense: {units: 3, activation: softmax}
+        """)
+    model = build_model(load_spec(path))
+    tokens = keras.Input((12, 16))
+    att = keras.layers.MultiHeadAttention(4, 8, dropout=0.1)(tokens, tokens)
+    norm1 = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([tokens, att]))
+    ffn = keras.layers.Dense(16)(keras.layers.Dense(32, activation="relu")(norm1))
+    x = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([norm1, ffn]))
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    reference = keras.Model(tokens, keras.layers.Dense(3, activation="softmax")(x))
+    # attention 3·4·8·(16 + 1) + 16·(32 + 1) = 2,160; norms 2·32; dense 544 + 528 + 51
+    assert model.count_params() == reference.count_params() == 3_347
+    assert model.output_shape == reference.output_shape
+    # Same weights in, same numbers out.
+    reference.set_weights(model.get_weights())
+    sample = np.random.default_rng(0).normal(size=(2, 12, 16)).astype("float32")
+    np.testing.assert_allclose(model(sample), reference(sample), rtol=1e-5, atol=1e-6)
+
+
+def test_keras_initializer_class_names_and_padding_case(write_spec):
+    path = write_spec("""
+        name: k
+        inputs: {x: [8, 8, 1]}
+        layers:
+          - Conv2D: {filters: 2, kernel_size: 3, padding: SAME, kernel_initializer: GlorotUniform}
+          - MaxPooling2D: {pool_size: 2, padding: Valid}
+          - Conv2DTranspose: {filters: 2, kernel_size: 3, strides: 2, output_padding: 1,
+                              kernel_initializer: {RandomNormal: {stddev: 0.02}}}
+          - Flatten: {}
+          - Dense: {units: 3, kernel_initializer: HeNormal}
+        """)
+    model = build_model(load_spec(path))
+    conv, pool, up, _, dense = model.layers[1:]
+    assert conv.padding == "same" and pool.padding == "valid"
+    assert type(conv.kernel_initializer).__name__ == "GlorotUniform"
+    assert type(up.kernel_initializer).__name__ == "RandomNormal"
+    assert up.kernel_initializer.stddev == pytest.approx(0.02)
+    assert type(dense.kernel_initializer).__name__ == "HeNormal"
+    # (4 − 1)·2 + 3 + output_padding 1
+    assert up.output.shape == (None, 10, 10, 2)

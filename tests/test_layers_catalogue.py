@@ -287,6 +287,51 @@ def check_cropping(model, x, y):
     close(y[0], x["x"][:, 1:5, 2:5])
 
 
+def check_cropping1d(model, x, y):
+    close(y[0], x["x"][:, 1:-2])
+
+
+def check_conv1d_transpose(model, x, y):
+    # Each input step t adds x_t · W (kernel 3) to output steps 2t, 2t+1, 2t+2.
+    kernel, bias = weights(model, "up")  # (kernel, filters, channels)
+    v = x["x"]
+    out = np.zeros((BATCH, (v.shape[1] - 1) * 2 + 3, kernel.shape[1]))
+    for t in range(v.shape[1]):
+        out[:, 2 * t:2 * t + 3] += np.einsum("bc,kfc->bkf", v[:, t], kernel)
+    close(y[0], out + bias)
+
+
+def softmax(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def check_dot_attention(model, x, y):
+    # Luong: α = softmax(q kᵀ), context = α v (value is the key here).
+    alpha = softmax(np.einsum("bqf,bkf->bqk", x["query"], x["values"]))
+    close(y[1], alpha)
+    close(y[0], np.einsum("bqk,bkf->bqf", alpha, x["values"]))
+
+
+def check_multi_head_attention(model, x, y):
+    q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b = weights(model, "mha")
+    v = x["x"]
+    q = np.einsum("btf,fhd->bthd", v, q_w) + q_b
+    k = np.einsum("btf,fhd->bthd", v, k_w) + k_b
+    val = np.einsum("btf,fhd->bthd", v, v_w) + v_b
+    alpha = softmax(np.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(q_w.shape[-1]))
+    close(y[1], alpha)
+    context = np.einsum("bhqk,bkhd->bqhd", alpha, val)
+    close(y[0], np.einsum("bqhd,hdf->bqf", context, o_w) + o_b)
+
+
+def check_group_norm(model, x, y):
+    v = x["x"].reshape(BATCH, 5, 2, 2)  # 4 channels in 2 groups
+    mean = v.mean(axis=(1, 3), keepdims=True)
+    var = v.var(axis=(1, 3), keepdims=True)
+    close(y[0], ((v - mean) / np.sqrt(var + 1e-3)).reshape(BATCH, 5, 4), tol=1e-4)
+
+
 def check_upsampling1d(model, x, y):
     close(y[0], np.repeat(x["x"], 3, axis=1))
 
@@ -321,6 +366,7 @@ CASES: dict[str, Case] = {
     "dense": Case({"x": [5]}, "- dense: {units: 3, name: out}", [(3,)], check=check_dense),
     "dropout": Case({"x": [6]}, "- dropout: 0.5", [(6,)], check=same_as_input),
     "elu": Case({"x": [6]}, "- elu: {alpha: 0.5}", [(6,)], check=check_elu),
+    "group_norm": Case({"x": [5, 4]}, "- group_norm: 2", [(5, 4)], check=check_group_norm),
     "embedding": Case({"x": ([6], "int32")},
                       "- embedding: {input_dim: 10, output_dim: 4, name: emb}", [(6, 4)],
                       check=check_embedding),
@@ -393,6 +439,16 @@ CASES: dict[str, Case] = {
                        [(5, 3)]),
     "time_distributed": Case({"x": [5, 2]}, "- time_distributed: {layer: {dense: {units: 3}}}",
                              [(5, 3)]),
+    # attention -----------------------------------------------------------------
+    "attention": Case({"query": [3, 4], "values": [5, 4]},
+                      "- attention: {inputs: [query, values], name: att,\n"
+                      "              return_attention_scores: true}",
+                      [(3, 4), (3, 5)], outputs=["att", "att[1]"], check=check_dot_attention),
+    "multi_head_attention": Case(
+        {"x": [5, 4]},
+        "- multi_head_attention: {num_heads: 2, key_dim: 3, name: mha,\n"
+        "                         return_attention_scores: true}",
+        [(5, 4), (2, 5, 5)], outputs=["mha", "mha[1]"], check=check_multi_head_attention),
     # structure -----------------------------------------------------------------
     "apply": Case({"a": [4], "b": [4]},
                   "- dense: {units: 3, name: shared, inputs: a}\n"
@@ -412,6 +468,11 @@ CASES: dict[str, Case] = {
     "conv2d_transpose": Case({"x": [4, 4, 2]},
                              "- conv2d_transpose: {filters: 3, kernel: 3, strides: 2}",
                              [((4 - 1) * 2 + 3, (4 - 1) * 2 + 3, 3)]),
+    "conv1d_transpose": Case({"x": [4, 2]},
+                             "- conv1d_transpose: {filters: 3, kernel: 3, strides: 2, name: up}",
+                             [((4 - 1) * 2 + 3, 3)], check=check_conv1d_transpose),
+    "cropping1d": Case({"x": [6, 2]}, "- cropping1d: [1, 2]", [(6 - 3, 2)],
+                       check=check_cropping1d),
     "cropping2d": Case({"x": [6, 6, 1]}, "- cropping2d: {cropping: [[1, 1], [2, 1]]}",
                        [(6 - 2, 6 - 3, 1)], check=check_cropping),
     "depthwise_conv2d": Case({"x": [6, 6, 2]},

@@ -238,7 +238,12 @@ def test_parameter_estimates_match_keras(write_spec):
           - bidirectional: {layer: {lstm: 2}}
           - time_distributed: {layer: {dense: 5}, inputs: s, name: td}
           - additive_attention: {units: 4, inputs: [td, td], name: att}
-        outputs: [prelu_1, bidirectional_1, att]
+          - multi_head_attention: {num_heads: 2, key_dim: 3, value_dim: 4, inputs: [td, s],
+                                   output_shape: 6, name: mha}
+          - attention: {inputs: [td, s], use_scale: true, score_mode: concat, name: dot}
+          - group_norm: {groups: 5, inputs: td, name: gn}
+          - conv1d_transpose: {filters: 2, kernel: 3, strides: 2, inputs: s, name: up}
+        outputs: [prelu_1, bidirectional_1, att, mha, dot, gn, up]
     """))
     result = build(spec, check_expect=False)
     shapes = {"x": (None, 12, 12, 3), "s": (None, 7, 5)}
@@ -467,3 +472,85 @@ def test_true_and_false_are_not_numbers(write_spec):
         "  - dropout: {rate: false}\n"))
     assert out == ["spec.yaml:4:20: layers[0].dense.units: expected a whole number, got true",
                    "spec.yaml:5:21: layers[1].dropout.rate: expected a number, got false"]
+
+
+# --------------------------------------------------------------------------- Python habits, Keras layers
+
+
+def test_python_tuples_and_none_get_a_yaml_hint(write_spec):
+    out = problems(write_spec("""
+        name: t
+        inputs: {x: [8, 8, 1]}
+        layers:
+          - conv2d:
+              filters: 2
+              kernel: (3, 3)
+              strides: None
+          - max_pool2d: {pool: (2, 2)}
+          - dense: {units: 3, input_shape: [64]}
+    """))
+    assert out == [
+        "spec.yaml:6:15: layers[0].conv2d.kernel: expected an integer or a list, got '(3, 3)' "
+        "(YAML has no tuples: write [3, 3])",
+        "spec.yaml:7:16: layers[0].conv2d.strides: expected an integer or a list, got 'None' "
+        "(YAML writes no value as null or ~)",
+        "spec.yaml:8:24: layers[1].max_pool2d.pool: expected an integer or a list, got '(2' "
+        "(YAML has no tuples: write a list in brackets, e.g. [3, 3])",
+        "spec.yaml:8:28: layers[1].max_pool2d.2): unknown key '2)': the end of a Python tuple? "
+        "YAML has no tuples; write a list in brackets, e.g. [3, 3]",
+        "spec.yaml:9:23: layers[2].dense.input_shape: unknown key 'input_shape': shapes are "
+        "given once, under `inputs:`, e.g. inputs: {x: {shape: [28, 28, 1]}}; layers take "
+        "theirs from their inputs",
+    ]
+
+
+def test_an_unmerged_bidirectional_layer_must_be_indexed(write_spec):
+    path = write_spec("""
+        name: t
+        inputs: {x: [6, 4]}
+        layers:
+          - bidirectional: {layer: {gru: 3}, merge_mode: null, name: bi}
+          - dense: 2
+    """)
+    assert build_problems(path) == [
+        "spec.yaml:5:5: layers[1].dense.inputs: 'bi' has merge_mode: null, so its forward and "
+        "backward outputs stay apart: write bi[0] (forward) and bi[1] (backward), or set "
+        "merge_mode (concat, sum, mul, ave)"]
+    path = write_spec("""
+        name: t
+        inputs: {x: [6, 4]}
+        layers:
+          - bidirectional: {layer: {gru: 3}, merge_mode: null, name: bi}
+          - concatenate: {inputs: ["bi[0]", "bi[1]"]}
+    """)
+    assert build(load_spec(path), check_expect=False).model.output_shape == (None, 6)
+
+
+def test_mistakes_with_the_keras_layers(write_spec):
+    out = problems(write_spec("""
+        name: t
+        inputs: {x: [6, 4]}
+        layers:
+          - conv1d_transpose: {filters: 2, kernel: 3, strides: 2, output_padding: 2}
+          - multi_head_attention: {num_heads: 0, key_dim: 4}
+    """))
+    assert out == [
+        "spec.yaml:4:75: layers[0].conv1d_transpose.output_padding: `output_padding` 2 must be "
+        "smaller than `strides` 2",
+        "spec.yaml:5:39: layers[1].multi_head_attention.num_heads: expected a number > 0, got 0"]
+    for layer, message in [
+        ("- group_norm: {groups: 3, inputs: x}", "spec.yaml:4:5: layers[0].group_norm: group_norm: 4 channels of 'x' "
+                            "do not split into 3 groups; use a divisor of 4"),
+        ("- attention: {inputs: [x, y]}",
+         "spec.yaml:4:5: layers[0].attention: attention: the query 'x' has 4 features and the "
+         "key 'y' 5; dot-product attention needs the same number (add a dense layer to one of "
+         "them, or use multi_head_attention)"),
+        ("- multi_head_attention: {num_heads: 2, key_dim: 2, inputs: [x, y, x]}",
+         "spec.yaml:4:5: layers[0].multi_head_attention: multi_head_attention: the value 'y' "
+         "(3, 5) and the key 'x' (6, 4) must have as many steps"),
+        ("- cropping1d: {cropping: [3, 3], inputs: x}",
+         "spec.yaml:4:5: layers[0].cropping1d: cropping1d: cropping 3 + 3 "
+                                 "leaves nothing of 6 along axis 1 of shape (6, 4) from 'x'"),
+    ]:
+        path = write_spec(f"name: t\ninputs: {{x: [6, 4], y: [3, 5]}}\nlayers:\n  {layer}\n")
+        assert build_problems(path) == [message]

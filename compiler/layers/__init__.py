@@ -9,9 +9,9 @@ TensorFlow: builders import Keras when they are called.
 from __future__ import annotations
 
 import importlib
-import re
 
 from compiler.layers.base import REGISTRY, LayerSpec
+from compiler.layers.params import snake_case
 
 LAYER_TYPES: dict[str, str] = {
     # core.py
@@ -21,6 +21,7 @@ LAYER_TYPES: dict[str, str] = {
     "dense": "core",
     "dropout": "core",
     "elu": "core",
+    "group_norm": "core",
     "embedding": "core",
     "flatten": "core",
     "gaussian_dropout": "core",
@@ -62,12 +63,17 @@ LAYER_TYPES: dict[str, str] = {
     "attention_decoder": "seq2seq",
     # structure.py
     "apply": "structure",
+    # attention.py
+    "attention": "attention",
+    "multi_head_attention": "attention",
     # conv.py
     "avg_pool1d": "conv",
     "avg_pool2d": "conv",
     "conv1d": "conv",
     "conv2d": "conv",
+    "conv1d_transpose": "conv",
     "conv2d_transpose": "conv",
+    "cropping1d": "conv",
     "cropping2d": "conv",
     "depthwise_conv2d": "conv",
     "global_avg_pool1d": "conv",
@@ -101,6 +107,13 @@ KERAS_NAMES: dict[str, str] = {
     "average_pooling1d": "avg_pool1d",
     "average_pooling2d": "avg_pool2d",
     "batch_normalization": "batch_norm",
+    "convolution1d": "conv1d",
+    "convolution2d": "conv2d",
+    "convolution1d_transpose": "conv1d_transpose",
+    "convolution2d_transpose": "conv2d_transpose",
+    "separable_convolution1d": "separable_conv1d",
+    "separable_convolution2d": "separable_conv2d",
+    "group_normalization": "group_norm",
     "global_average_pooling1d": "global_avg_pool1d",
     "global_average_pooling2d": "global_avg_pool2d",
     "global_max_pooling1d": "global_max_pool1d",
@@ -116,12 +129,6 @@ KERAS_NAMES: dict[str, str] = {
 }
 
 
-def _snake_case(name: str) -> str:
-    """Keras's class-name rule: `MaxPooling2D` → `max_pooling2d`, `SimpleRNN` → `simple_rnn`."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 # Keras classes whose snake_case name is an nncompile type with other weights:
 # Keras's AdditiveAttention has none of Bahdanau's W_s, W_h, v (`additive_attention`).
 NOT_KERAS_NAMES = {"AdditiveAttention"}
@@ -131,7 +138,7 @@ def canonical_type(name: str) -> str:
     """The spec's layer type for `name`, which may be a Keras name; unknown names unchanged."""
     if name in LAYER_TYPES or not isinstance(name, str) or name in NOT_KERAS_NAMES:
         return name
-    snake = _snake_case(name) if name.isidentifier() else name
+    snake = snake_case(name) if name.isidentifier() else name
     snake = KERAS_NAMES.get(snake, snake)
     return snake if snake in LAYER_TYPES else name
 

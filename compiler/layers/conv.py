@@ -14,9 +14,11 @@ from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from compiler.layers.base import LayerSpec, WeightedSpec, input_size, rank_message, register
 from compiler.layers.params import (
     ActivationName,
+    CausalPadding,
     Initializer,
     IntOrPair,
     Padding,
+    PaddingMode,
     PositiveInt,
     Regularizer,
     activation_to_keras,
@@ -140,34 +142,72 @@ class Conv1D(_Conv):
     """1-D convolution over sequences (steps, channels)."""
 
     dims: ClassVar = 1
-    padding: Padding | Literal["causal"] = "valid"
+    padding: Padding | CausalPadding = "valid"
     """valid, same, causal (no look-ahead), or a width p of zeros per side."""
 
 
-@register("conv2d_transpose")
-class Conv2DTranspose(WeightedSpec):
-    """Transposed 2-D convolution (learned upsampling)."""
-
+class _ConvTranspose(WeightedSpec):
+    dims: ClassVar = 2
     filters: PositiveInt
+    """Number of filters (output channels)."""
     kernel: IntOrPair = Field(validation_alias=AliasChoices("kernel", "kernel_size"))
+    """Filter size, e.g. 3 or [3, 5]."""
     strides: IntOrPair = Field(1, validation_alias=AliasChoices("strides", "stride"))
-    padding: Literal["valid", "same"] = "valid"
+    """Upsampling factor: each input step spreads over this many output steps."""
+    padding: PaddingMode = "valid"
+    """valid: output (n − 1)·s + k; same: output n·s."""
+    output_padding: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)],
+                                                        Annotated[int, Field(ge=0)]] | None = None
+    """Extra rows/steps at the end of the output (each below the stride)."""
+    dilation: IntOrPair = Field(1, validation_alias=AliasChoices("dilation", "dilation_rate"))
+    """Spacing between filter taps."""
     activation: ActivationName | None = None
     use_bias: bool = True
 
+    @field_validator("output_padding")
+    @classmethod
+    def _below_strides(cls, output_padding, info: ValidationInfo):
+        if output_padding is None:
+            return None
+        strides = _tuple(info.data.get("strides", 1), cls.dims)
+        if isinstance(output_padding, tuple) and len(output_padding) != cls.dims:
+            raise ValueError(f"`output_padding` is one number or {cls.dims} numbers")
+        for pad, stride in zip(_tuple(output_padding, cls.dims), strides):
+            if pad >= stride:
+                raise ValueError(f"`output_padding` {_shown(output_padding)} must be smaller "
+                                 f"than `strides` {_shown(info.data.get('strides', 1))}")
+        return output_padding
+
     def check_shapes(self, shapes, sources):
-        return _rank_check(self.type_name, 2, shapes, sources)
+        return _rank_check(self.type_name, self.dims, shapes, sources)
 
     def estimate_params(self, shapes):
-        return self.filters * (_window(self.kernel, 2) * input_size(shapes) + int(self.use_bias))
+        return self.filters * (_window(self.kernel, self.dims) * input_size(shapes)
+                               + int(self.use_bias))
 
     def build(self):
         import keras
 
-        return keras.layers.Conv2DTranspose(
-            self.filters, self.kernel, strides=self.strides, padding=self.padding,
-            activation=activation_to_keras(self.activation), use_bias=self.use_bias,
-            **self.weight_kwargs(), **self.common())
+        cls = keras.layers.Conv1DTranspose if self.dims == 1 else keras.layers.Conv2DTranspose
+        return cls(self.filters, self.kernel, strides=self.strides, padding=self.padding,
+                   output_padding=self.output_padding, dilation_rate=self.dilation,
+                   activation=activation_to_keras(self.activation), use_bias=self.use_bias,
+                   **self.weight_kwargs(), **self.common())
+
+
+@register("conv2d_transpose")
+class Conv2DTranspose(_ConvTranspose):
+    """Transposed 2-D convolution (learned upsampling)."""
+
+
+@register("conv1d_transpose")
+class Conv1DTranspose(_ConvTranspose):
+    """Transposed 1-D convolution (learned upsampling of a sequence)."""
+
+    dims: ClassVar = 1
+    kernel: PositiveInt = Field(validation_alias=AliasChoices("kernel", "kernel_size"))
+    strides: PositiveInt = Field(1, validation_alias=AliasChoices("strides", "stride"))
+    dilation: PositiveInt = Field(1, validation_alias=AliasChoices("dilation", "dilation_rate"))
 
 
 @register("depthwise_conv2d")
@@ -266,7 +306,7 @@ class _Pool(LayerSpec):
     """Window size."""
     strides: IntOrPair | None = Field(None, validation_alias=AliasChoices("strides", "stride"))
     """Step of the window (default: the window size)."""
-    padding: Literal["valid", "same"] = "valid"
+    padding: PaddingMode = "valid"
 
     def check_shapes(self, shapes, sources):
         return (_rank_check(self.type_name, self.dims, shapes, sources)
@@ -383,6 +423,23 @@ class ZeroPadding1D(LayerSpec):
         return keras.layers.ZeroPadding1D(self.padding, **self.common())
 
 
+def _cropped_away(shape, crops, source, kind) -> str | None:
+    for axis, (start, end) in enumerate(crops):
+        size = shape[1 + axis]
+        if size is not None and start + end >= size:
+            return (f"{kind}: cropping {start} + {end} leaves nothing of {size} along axis "
+                    f"{axis + 1} of shape {tuple(shape[1:])} from '{source}'")
+    return None
+
+
+def _pairs(value, dims: int):
+    if isinstance(value, int):
+        return [(value, value)] * dims
+    if dims == 1 or isinstance(value[0], int):
+        return [tuple(value)] if dims == 1 else [(v, v) for v in value]
+    return [tuple(v) for v in value]
+
+
 @register("cropping2d")
 class Cropping2D(LayerSpec):
     """Remove rows and columns at the borders of an image."""
@@ -390,10 +447,32 @@ class Cropping2D(LayerSpec):
     shorthand = "cropping"
     cropping: Annotated[int, Field(ge=0)] | tuple[int, int] | tuple[tuple[int, int], tuple[int, int]]
 
+    def check_shapes(self, shapes, sources):
+        return (_rank_check(self.type_name, 2, shapes, sources)
+                or _cropped_away(shapes[0], _pairs(self.cropping, 2), sources[0], "cropping2d"))
+
     def build(self):
         import keras
 
         return keras.layers.Cropping2D(self.cropping, **self.common())
+
+
+@register("cropping1d")
+class Cropping1D(LayerSpec):
+    """Remove steps at the start and end of a sequence: `cropping: [start, end]` or one number."""
+
+    shorthand = "cropping"
+    cropping: Annotated[int, Field(ge=0)] | tuple[Annotated[int, Field(ge=0)],
+                                                  Annotated[int, Field(ge=0)]] = 1
+
+    def check_shapes(self, shapes, sources):
+        return (_rank_check(self.type_name, 1, shapes, sources)
+                or _cropped_away(shapes[0], _pairs(self.cropping, 1), sources[0], "cropping1d"))
+
+    def build(self):
+        import keras
+
+        return keras.layers.Cropping1D(self.cropping, **self.common())
 
 
 @register("upsampling2d")

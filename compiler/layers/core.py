@@ -263,6 +263,42 @@ class LayerNorm(LayerSpec):
                                                **self.common())
 
 
+@register("group_norm")
+class GroupNorm(LayerSpec):
+    """Group normalisation: standardise each group of channels of each example."""
+
+    shorthand = "groups"
+    groups: PositiveInt = 32
+    """Number of channel groups (1: layer norm over all channels; channels: instance norm)."""
+    axis: int = -1
+    epsilon: Annotated[float, Field(gt=0)] = 1e-3
+    center: bool = True
+    scale: bool = True
+
+    def check_shapes(self, shapes, sources):
+        try:
+            channels = shapes[0][self.axis]
+        except IndexError:
+            return (f"group_norm: axis {self.axis} is out of range for shape "
+                    f"{tuple(shapes[0])} from '{sources[0]}'")
+        if self.axis in (0, -len(shapes[0])):
+            return "group_norm: axis 0 is the batch axis; normalise over the channels (-1)"
+        if channels is not None and channels % self.groups:
+            return (f"group_norm: {channels} channels of '{sources[0]}' do not split into "
+                    f"{self.groups} groups; use a divisor of {channels}")
+        return None
+
+    def estimate_params(self, shapes):
+        return (int(self.center) + int(self.scale)) * input_size(shapes, self.axis)
+
+    def build(self):
+        import keras
+
+        return keras.layers.GroupNormalization(groups=self.groups, axis=self.axis,
+                                               epsilon=self.epsilon, center=self.center,
+                                               scale=self.scale, **self.common())
+
+
 @register("normalization")
 class Normalization(LayerSpec):
     """Feature standardisation (x − mean) / std, adapted on the training split."""

@@ -6,11 +6,26 @@ Keras object by a ``to_keras`` function that imports Keras only when called.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from compiler.spec.base import StrictModel
+
+def snake_case(name: str) -> str:
+    """Keras's class-name rule: `MaxPooling2D` → `max_pooling2d`, `GlorotUniform` → `glorot_uniform`."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _snake_name(value: Any) -> Any:
+    return snake_case(value) if isinstance(value, str) and value.isidentifier() else value
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
 
 # Spec names → Keras names. `logistic` and `xavier` are the seeds' words.
 ACTIVATIONS = {
@@ -34,7 +49,9 @@ INITIALIZERS = {
     "variance_scaling": "variance_scaling",
     "uniform": "random_uniform", "normal": "random_normal",  # Keras's short names
 }
-InitializerName = Literal[tuple(INITIALIZERS)]  # type: ignore[valid-type]
+# Keras's class names (`GlorotUniform`, `HeNormal`) are read as their snake_case names.
+InitializerName = Annotated[Literal[tuple(INITIALIZERS)],  # type: ignore[valid-type]
+                            BeforeValidator(_snake_name)]
 
 
 class InitializerArgs(StrictModel):
@@ -131,4 +148,7 @@ NonNegativeInt = Annotated[int, Field(ge=0)]
 Rate = Annotated[float, Field(ge=0, lt=1)]
 IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
 IntOrTriple = PositiveInt | tuple[PositiveInt, PositiveInt, PositiveInt]
-Padding = Literal["valid", "same"] | NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt]
+# Keras reads padding modes in any case (`SAME`, as TensorFlow writes them).
+PaddingMode = Annotated[Literal["valid", "same"], BeforeValidator(_lower)]
+CausalPadding = Annotated[Literal["causal"], BeforeValidator(_lower)]
+Padding = PaddingMode | NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt]

@@ -381,6 +381,12 @@ def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
         key = first["loc"][-1] if first["loc"] else (path[-1] if path else "?")
         inside = path[:-1] if path and path[-1] == key else path
         known = _known_fields(cls, inside) if cls else []
+        if key in _KERAS_SHAPE_KEYS and "shape" not in known:
+            return (f"unknown key '{key}': shapes are given once, under `inputs:`, e.g. "
+                    "inputs: {x: {shape: [28, 28, 1]}}; layers take theirs from their inputs")
+        if re.fullmatch(r"[\w.\s-]*\)", str(key)):
+            return (f"unknown key '{key}': the end of a Python tuple? YAML has no tuples; "
+                    "write a list in brackets, e.g. [3, 3]")
         hint = did_you_mean(str(key), known) if known else ""
         tail = f" (accepted: {', '.join(known)})" if known and not hint else ""
         return f"unknown key '{key}'{hint}{tail}"
@@ -392,11 +398,30 @@ def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
         text = _describe(error)
         if text not in wanted:
             wanted.append(text)
-    hint = ""
-    if first["type"] == "literal_error" and isinstance(value, str):
+    hint = _value_hint(value)
+    if first["type"] == "literal_error" and isinstance(value, str) and not hint:
         options = re.findall(r"'([^']*)'", str((first.get("ctx") or {}).get("expected", "")))
         hint = did_you_mean(value, options)
     return f"expected {' or '.join(wanted)}, got {show_value(value)}{hint}"
+
+
+_KERAS_SHAPE_KEYS = {"input_shape", "input_dim", "batch_input_shape", "batch_shape"}
+_TUPLE = re.compile(r"^\(\s*([^()]*?)\s*,?\s*\)$")
+
+
+def _value_hint(value: Any) -> str:
+    """What a Python habit in a YAML value was meant to say."""
+    if not isinstance(value, str):
+        return ""
+    match = _TUPLE.match(value.strip())
+    if match and match.group(1):
+        items = [part.strip() for part in match.group(1).split(",") if part.strip()]
+        return f" (YAML has no tuples: write [{', '.join(items)}])"
+    if value.lstrip().startswith("("):
+        return " (YAML has no tuples: write a list in brackets, e.g. [3, 3])"
+    if value.strip() in ("None", "none", "NONE", "nil", "Nil"):
+        return " (YAML writes no value as null or ~)"
+    return ""
 
 
 def _known_fields(cls, path: tuple) -> list[str]:
