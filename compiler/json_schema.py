@@ -15,9 +15,38 @@ from compiler.layers import all_layer_classes
 _COMMON = ("name", "inputs", "trainable")
 
 
+def _add_aliases(cls, schema: dict[str, Any]) -> None:
+    """Keras's names for a field (`kernel_size` for `kernel`) are properties too.
+
+    pydantic lists a field under its first name only, so an editor would flag
+    the other accepted names; a required field may be given under any of them.
+    """
+    from pydantic import AliasChoices
+
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    either = []
+    for name, field in cls.model_fields.items():
+        alias = field.validation_alias
+        if not isinstance(alias, AliasChoices) or name not in properties:
+            continue
+        others = [c for c in alias.choices if isinstance(c, str) and c != name]
+        for other in others:
+            properties[other] = {**properties[name],
+                                 "description": f"Keras's name for `{name}`"}
+        if name in required and others:
+            required.remove(name)
+            either.append({"anyOf": [{"required": [n]} for n in (name, *others)]})
+    if either:
+        schema["allOf"] = schema.get("allOf", []) + either
+    if "required" in schema and not required:
+        schema.pop("required")
+
+
 def _layer_schema(cls, defs: dict[str, Any]) -> dict[str, Any]:
     schema = cls.model_json_schema(ref_template="#/$defs/{model}")
     defs.update(schema.pop("$defs", {}))
+    _add_aliases(cls, schema)
     inputs = schema["properties"].get("inputs")
     if inputs is not None:
         schema["properties"]["inputs"] = {"anyOf": [{"type": "string"}, inputs],

@@ -133,3 +133,22 @@ def test_loss_mapping_form_validates(validator):
     assert errors(validator, tree) == []
     tree["training"]["loss"] = {"msee": {}}
     assert errors(validator, tree) != []
+
+
+KERAS_STYLE = """
+name: k
+inputs: {x: {shape: [16, 16, 3]}}
+layers:
+  - conv2d: {filters: 4, kernel_size: 3, dilation_rate: 2}
+  - max_pooling2d: {pool_size: 2}
+  - depthwise_conv2d: {kernel_size: 3}
+  - reshape: {target_shape: [-1]}
+  - dense: {units: 2}
+"""
+
+
+def test_keras_parameter_names_validate(validator):
+    assert errors(validator, yaml.safe_load(KERAS_STYLE)) == []
+    # A required parameter may be given under either name, but not left out.
+    tree = yaml.safe_load(KERAS_STYLE.replace("kernel_size: 3, dilation_rate", "dilation_rate"))
+    assert errors(validator, tree) != []

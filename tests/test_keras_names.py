@@ -189,3 +189,61 @@ def test_keras_initializer_class_names_and_padding_case(write_spec):
     assert type(dense.kernel_initializer).__name__ == "HeNormal"
     # (4 − 1)·2 + 3 + output_padding 1
     assert up.output.shape == (None, 10, 10, 2)
+
+
+def test_keras_spellings_a_port_of_keras_applications_uses(write_spec):
+    """EfficientNet, MobileNet and Xception as Keras's sources write them."""
+    path = write_spec("""
+        name: k
+        inputs: {x: [16, 16, 3]}
+        layers:
+          - Rescaling: {scale: [0.5, 0.25, 2.0], offset: [0, 1, 2]}
+          - Conv2D: {filters: 8, kernel_size: 3, padding: same, name: c,
+                     kernel_initializer: {class_name: VarianceScaling,
+                        config: {scale: 2.0, mode: fan_out, distribution: truncated_normal}}}
+          - ReLU: 6
+          - DepthwiseConv2D: {kernel_size: 3, padding: same, dilation_rate: 2,
+                              depthwise_initializer: {class_name: Zeros, config: {}},
+                              depthwise_regularizer: {l2: 1.0e-4}}
+          - SeparableConv2D: {filters: 8, kernel_size: 3, padding: same, dilation_rate: 2}
+          - Activation: hard_swish
+          - GlobalAveragePooling2D: {name: squeeze}
+          - Dense: {units: 8, activation: sigmoid, name: gate}
+          - Multiply: {inputs: [c, gate], name: excite}   # (None, 16, 16, 8) × (None, 8)
+          - Dropout: {rate: 0.2, noise_shape: [null, 1, 1, 1], name: drop}
+        """)
+    model = build_model(load_spec(path))
+    layer = model.get_layer
+    assert model.output_shape == (None, 16, 16, 8)
+    assert layer("rescaling_1").scale == [0.5, 0.25, 2.0]
+    init = layer("c").kernel_initializer
+    assert type(init).__name__ == "VarianceScaling"
+    assert (init.scale, init.mode, init.distribution) == (2.0, "fan_out", "truncated_normal")
+    assert layer("relu_1").max_value == 6
+    depthwise = layer("depthwise_conv2d_1")
+    assert depthwise.dilation_rate == (2, 2)
+    assert type(depthwise.depthwise_initializer).__name__ == "Zeros"
+    assert depthwise.depthwise_regularizer.l2 == pytest.approx(1e-4)
+    assert layer("separable_conv2d_1").dilation_rate == (2, 2)
+    assert layer("activation_1").activation is keras.activations.hard_silu
+    assert layer("drop").noise_shape == (None, 1, 1, 1)
+    # The gate of lower rank scales each channel, as Keras's Multiply broadcasts it.
+    x = np.random.default_rng(0).random((2, 16, 16, 3)).astype("float32")
+    c, gate, excite = keras.Model(model.input, [layer("c").output, layer("gate").output,
+                                                layer("excite").output])(x)
+    np.testing.assert_allclose(excite, np.asarray(c) * np.asarray(gate)[:, None, None, :],
+                               rtol=1e-6)
+
+
+def test_dropout_noise_shape_drops_whole_examples(write_spec):
+    path = write_spec("""
+        name: k
+        inputs: {x: [4, 4, 2]}
+        layers:
+          - Dropout: {rate: 0.5, noise_shape: [null, 1, 1, 1], seed: 3}
+        """)
+    model = build_model(load_spec(path))
+    y = np.asarray(model(np.ones((64, 4, 4, 2), "float32"), training=True)).reshape(64, -1)
+    kept = y[:, 0] > 0
+    assert np.all(y == y[:, :1]) and 0 < kept.sum() < 64   # all of an example, or none
+    np.testing.assert_allclose(y[kept], 2.0)

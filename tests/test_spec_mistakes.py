@@ -554,3 +554,122 @@ def test_mistakes_with_the_keras_layers(write_spec):
     ]:
         path = write_spec(f"name: t\ninputs: {{x: [6, 4], y: [3, 5]}}\nlayers:\n  {layer}\n")
         assert build_problems(path) == [message]
+
+
+# --------------------------------------------------------------------------- porting keras.applications
+
+
+COMMA = ("inside {...} or [...] a comma ends a value: put an expression with commas in quotes, "
+         'e.g. units: "min($a, $b)"')
+
+
+def test_an_expression_cut_at_a_comma_in_a_flow_mapping_says_so(write_spec):
+    out = problems(write_spec("""
+        name: t
+        vars: {a: 3, b: 4}
+        inputs: {x: [8]}
+        blocks:
+          blk:
+            params: {units: 2}
+            layers:
+              - dense: $units
+        layers:
+          - dense: {units: min($a, $b)}
+          - blk: {units: max($a, $b)}
+          - dense: {units: "min($a, $b)"}
+    """))
+    assert out == [
+        "spec.yaml:11:26: layers[1].blk: block 'blk' has no parameter '$b)': the end of an "
+        f"expression cut at a comma? I{COMMA[1:]}",
+        f"spec.yaml:10:20: layers[0].dense.units: expected an integer, got 'min(3' (cut at a "
+        f"comma? {COMMA})",
+        "spec.yaml:10:28: layers[0].dense.$b): unknown key '$b)': the end of an expression cut "
+        f"at a comma? I{COMMA[1:]}",
+        "spec.yaml:8:9: blocks.blk.layers[0].dense.units (in 'blk_1', layers[1].blk): expected "
+        f"an integer, got 'max(3' (cut at a comma? {COMMA})",
+    ]
+
+
+def test_arithmetic_on_numbers_and_unknown_operations_are_explained(write_spec):
+    out = problems(write_spec("""
+        name: t
+        vars: {pads: [1, 2]}
+        inputs: {x: [8, 8, 3]}
+        layers:
+          - rescaling: {scale: 1/255}
+          - flatten
+          - dense: {units: 64 * 2}
+          - dense: {units: "$pads[0]"}
+    """))
+    assert out == [
+        "spec.yaml:8:20: layers[3].dense.units: '$pads[0]' uses something expressions do not "
+        "allow (allowed: numbers, 'text', [lists], $variables, + - * / // % **, comparisons, "
+        "and/or/not, if/else, min(), max(), abs(), int(), float(), round(), floor(), ceil(), "
+        "sqrt(), str())",
+        "spec.yaml:5:24: layers[0].rescaling.scale: expected a number or a list, got '1/255' "
+        '(arithmetic is an expression: write "${1/255}", or the number itself)',
+        "spec.yaml:7:20: layers[2].dense.units: expected an integer, got '64 * 2' "
+        '(arithmetic is an expression: write "${64 * 2}", or the number itself)',
+    ]
+    spec = load_spec(write_spec("""
+        name: t
+        inputs: {x: [8, 8, 3]}
+        layers:
+          - rescaling: {scale: "${1 / 255}"}
+    """))
+    assert spec.entries[0][1].scale == pytest.approx(1 / 255)
+
+
+def test_repeat_counts_from_zero_and_a_spec_must_keep_a_layer(write_spec):
+    out = problems(write_spec("""
+        name: t
+        inputs: {x: [8]}
+        layers:
+          - dense: {units: 2, repeat: -1}
+    """))
+    assert out == ["spec.yaml:4:31: layers[0].dense.repeat: `repeat` must be a whole number "
+                   "from 0 to 256 (0 leaves the layer out), got -1"]
+    out = problems(write_spec("""
+        name: t
+        vars: {n: 1}
+        inputs: {x: [8]}
+        layers:
+          - dense: {units: 2, repeat: $n - 1}
+    """))
+    assert out == ["spec.yaml:5:3: layers: the layers expand to no layer at all (is every "
+                   "`repeat:` 0?); a model needs at least one"]
+
+
+@pytest.mark.parametrize(("layer", "message"), [
+    ("- dropout: {rate: 0.1, noise_shape: [null, 1, 1], inputs: x}",
+     "dropout: noise_shape [null, 1, 1] has 3 axes but the input from 'x' has 4, "
+     "(None, 8, 8, 3) (the batch axis counts: write null for it, e.g. [null, 1, 1, 1])"),
+    ("- dropout: {rate: 0.1, noise_shape: [null, 8, 1, 2], inputs: x}",
+     "dropout: noise_shape [null, 8, 1, 2] does not fit the input (None, 8, 8, 3) from 'x': "
+     "axis 3 must be null, 1 or 3"),
+    ("- rescaling: {scale: [1, 2], inputs: x}",
+     "rescaling: `scale` has 2 values but the input from 'x' has 3 channels (its last axis)"),
+    # Keras broadcasts a lower rank from the right: (None, 8) does not fit (None, 8, 8, 3) ...
+    ("- multiply: {inputs: [x, v]}",
+     "multiply needs equal shapes, got (None, 8, 8, 3) from 'x' and (None, 8) from 'v'"),
+    # ... and the siamese distance wants equal ranks.
+    ("- distance: {inputs: [w, x]}",
+     "distance needs equal shapes, got (None, 3) from 'w' and (None, 8, 8, 3) from 'x'"),
+])
+def test_shape_mistakes_with_the_layers_of_keras_applications(write_spec, layer, message):
+    path = write_spec(f"name: t\ninputs: {{x: [8, 8, 3], v: [8], w: [3]}}\nlayers:\n  {layer}\n")
+    assert build_problems(path) == [f"spec.yaml:4:5: layers[0].{layer[2:].split(':')[0]}: "
+                                    f"{message}"]
+
+
+def test_dilated_depthwise_convolution_cannot_stride(write_spec):
+    out = problems(write_spec("""
+        name: t
+        inputs: {x: [8, 8, 3]}
+        layers:
+          - depthwise_conv2d: {kernel: 3, strides: 2, dilation_rate: 2}
+    """))
+    assert out == [
+        "spec.yaml:4:62: layers[0].depthwise_conv2d.dilation_rate: `dilation` 2 cannot be "
+        "combined with `strides` 2: a dilated convolution moves one step at a time (use "
+        "strides: 1 and a pooling layer after it, or dilation: 1)"]

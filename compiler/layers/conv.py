@@ -82,6 +82,17 @@ def _too_small(shapes, sources, kernel, strides, padding, dims, kind, dilation=1
     return None
 
 
+def _dilation_without_strides(dilation, info: ValidationInfo):
+    # Keras refuses the combination only when the layer is built; say it here.
+    strides = info.data.get("strides", 1)
+    if max(_tuple(dilation, 2)) > 1 and max(_tuple(strides, 2)) > 1:
+        raise ValueError(
+            f"`dilation` {_shown(dilation)} cannot be combined with `strides` "
+            f"{_shown(strides)}: a dilated convolution moves one step at a time (use "
+            "strides: 1 and a pooling layer after it, or dilation: 1)")
+    return dilation
+
+
 class _Conv(WeightedSpec):
     dims: ClassVar = 2
     filters: PositiveInt
@@ -102,14 +113,7 @@ class _Conv(WeightedSpec):
     @field_validator("dilation")
     @classmethod
     def _not_with_strides(cls, dilation, info: ValidationInfo):
-        # Keras refuses the combination only when the layer is built; say it here.
-        strides = info.data.get("strides", 1)
-        if max(_tuple(dilation, 2)) > 1 and max(_tuple(strides, 2)) > 1:
-            raise ValueError(
-                f"`dilation` {_shown(dilation)} cannot be combined with `strides` "
-                f"{_shown(strides)}: a dilated convolution moves one step at a time (use "
-                "strides: 1 and a pooling layer after it, or dilation: 1)")
-        return dilation
+        return _dilation_without_strides(dilation, info)
 
     def check_shapes(self, shapes, sources):
         return (_rank_check(self.type_name, self.dims, shapes, sources)
@@ -214,17 +218,31 @@ class Conv1DTranspose(_ConvTranspose):
 class DepthwiseConv2D(WeightedSpec):
     """One filter per input channel (times depth_multiplier), no mixing of channels."""
 
+    # Keras calls the kernel of this layer `depthwise_kernel`: its names are accepted too.
+    kernel_initializer: Initializer | None = Field(
+        None, validation_alias=AliasChoices("kernel_initializer", "depthwise_initializer"))
+    """Initial depthwise kernel (Keras: depthwise_initializer), e.g. he_normal."""
+    kernel_regularizer: Regularizer | None = Field(
+        None, validation_alias=AliasChoices("kernel_regularizer", "depthwise_regularizer"))
+    """Weight penalty on the depthwise kernel (Keras: depthwise_regularizer), e.g. {l2: 1e-4}."""
     kernel: IntOrPair = Field(validation_alias=AliasChoices("kernel", "kernel_size"))
     strides: IntOrPair = Field(1, validation_alias=AliasChoices("strides", "stride"))
     padding: Padding = "valid"
     depth_multiplier: PositiveInt = 1
+    dilation: IntOrPair = Field(1, validation_alias=AliasChoices("dilation", "dilation_rate"))
+    """Spacing between filter taps (atrous convolution)."""
     activation: ActivationName | None = None
     use_bias: bool = True
+
+    @field_validator("dilation")
+    @classmethod
+    def _not_with_strides(cls, dilation, info: ValidationInfo):
+        return _dilation_without_strides(dilation, info)
 
     def check_shapes(self, shapes, sources):
         return (_rank_check(self.type_name, 2, shapes, sources)
                 or _too_small(shapes, sources, self.kernel, self.strides, self.padding, 2,
-                              self.type_name))
+                              self.type_name, self.dilation))
 
     def estimate_params(self, shapes):
         depth = input_size(shapes) * self.depth_multiplier
@@ -236,7 +254,7 @@ class DepthwiseConv2D(WeightedSpec):
         mode, pad = _padding_layers(self.padding, 2, self.name)
         conv = keras.layers.DepthwiseConv2D(
             self.kernel, strides=self.strides, padding=mode,
-            depth_multiplier=self.depth_multiplier,
+            depth_multiplier=self.depth_multiplier, dilation_rate=self.dilation,
             activation=activation_to_keras(self.activation), use_bias=self.use_bias,
             **self.weight_kwargs("depthwise"), **self.common())
         return [pad, conv] if pad else conv
@@ -249,6 +267,8 @@ class _Separable(LayerSpec):
     strides: IntOrPair = Field(1, validation_alias=AliasChoices("strides", "stride"))
     padding: Padding = "valid"
     depth_multiplier: PositiveInt = 1
+    dilation: IntOrPair = Field(1, validation_alias=AliasChoices("dilation", "dilation_rate"))
+    """Spacing between the depthwise filter's taps (atrous convolution)."""
     activation: ActivationName | None = None
     use_bias: bool = True
     depthwise_initializer: Initializer | None = None
@@ -256,10 +276,15 @@ class _Separable(LayerSpec):
     depthwise_regularizer: Regularizer | None = None
     pointwise_regularizer: Regularizer | None = None
 
+    @field_validator("dilation")
+    @classmethod
+    def _not_with_strides(cls, dilation, info: ValidationInfo):
+        return _dilation_without_strides(dilation, info)
+
     def check_shapes(self, shapes, sources):
         return (_rank_check(self.type_name, self.dims, shapes, sources)
                 or _too_small(shapes, sources, self.kernel, self.strides, self.padding, self.dims,
-                              self.type_name))
+                              self.type_name, self.dilation))
 
     def estimate_params(self, shapes):
         depth = input_size(shapes) * self.depth_multiplier
@@ -280,7 +305,7 @@ class _Separable(LayerSpec):
                 kwargs[f"{part}_regularizer"] = regularizer_to_keras(reg)
         mode, pad = _padding_layers(self.padding, self.dims, self.name)
         conv = cls(self.filters, self.kernel, strides=self.strides, padding=mode,
-                   depth_multiplier=self.depth_multiplier,
+                   depth_multiplier=self.depth_multiplier, dilation_rate=self.dilation,
                    activation=activation_to_keras(self.activation), use_bias=self.use_bias,
                    **kwargs, **self.common())
         return [pad, conv] if pad else conv

@@ -80,6 +80,7 @@ class LeakyReLU(LayerSpec):
 class ReLU(LayerSpec):
     """The rectifier as a layer: min(max(x, 0), max_value); optional slope below `threshold`."""
 
+    shorthand = "max_value"  # `- relu: 6`, as Keras's ReLU(6.0)
     max_value: Annotated[float, Field(gt=0)] | None = None
     """Upper bound of the output (6 gives ReLU6); default: none."""
     negative_slope: Annotated[float, Field(ge=0)] = 0.0
@@ -158,13 +159,38 @@ class Dropout(LayerSpec):
     shorthand = "rate"
     rate: Rate
     """Fraction of units dropped, in [0, 1)."""
+    noise_shape: list[PositiveInt | None] | None = None
+    """Shape of the dropout mask, batch axis first (null: the input's size); an axis of 1
+    shares one draw along it, e.g. [null, 1, 1, 1] drops whole examples of an image batch
+    (stochastic depth). Default: the input's shape."""
     seed: int | None = None
     """Seed of the dropout mask."""
+
+    def check_shapes(self, shapes, sources):
+        if self.noise_shape is None:
+            return None
+        shape, noise = shapes[0], self.noise_shape
+        shown = "[" + ", ".join("null" if d is None else str(d) for d in noise) + "]"
+        if len(noise) != len(shape):
+            return (f"dropout: noise_shape {shown} has {len(noise)} axes but the input from "
+                    f"'{sources[0]}' has {len(shape)}, {_shape(shape)} (the batch axis counts: "
+                    f"write null for it, e.g. [null{', 1' * (len(shape) - 1)}])")
+        for axis, (n, d) in enumerate(zip(noise, shape)):
+            if n is not None and n != 1 and d is not None and n != d:
+                return (f"dropout: noise_shape {shown} does not fit the input {_shape(shape)} "
+                        f"from '{sources[0]}': axis {axis} must be null, 1 or {d}")
+        return None
 
     def build(self):
         import keras
 
-        return keras.layers.Dropout(self.rate, seed=self.seed, **self.common())
+        noise = tuple(self.noise_shape) if self.noise_shape is not None else None
+        return keras.layers.Dropout(self.rate, noise_shape=noise, seed=self.seed,
+                                    **self.common())
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
 @register("spatial_dropout1d")
@@ -342,8 +368,20 @@ class Rescaling(LayerSpec):
     """x · scale + offset, e.g. scale 1/255 for pixel values."""
 
     shorthand = "scale"
-    scale: float
-    offset: float = 0.0
+    scale: float | list[float]
+    """Factor, or one per channel (last axis), e.g. [0.0171, 0.0175, 0.0174]."""
+    offset: float | list[float] = 0.0
+    """Added after scaling; one number or one per channel."""
+
+    def check_shapes(self, shapes, sources):
+        channels = shapes[0][-1] if len(shapes[0]) > 1 else None
+        for key in ("scale", "offset"):
+            value = getattr(self, key)
+            if isinstance(value, list) and len(value) != 1 and channels is not None \
+                    and len(value) != channels:
+                return (f"rescaling: `{key}` has {len(value)} values but the input from "
+                        f"'{sources[0]}' has {channels} channels (its last axis)")
+        return None
 
     def build(self):
         import keras

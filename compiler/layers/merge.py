@@ -11,20 +11,40 @@ def _show(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
+def _broadcast(a: tuple, b: tuple, ranks_may_differ: bool) -> tuple | None:
+    """The shape of an element-wise merge of shapes ``a`` and ``b``, or None when they clash.
+
+    As Keras's merge layers: sizes of 1 stretch, and an input of lower rank gets axes
+    of 1 after its batch axis, so (None, 96) multiplies (None, 7, 7, 96) (squeeze and
+    excitation) and (None, 7) does not go with (None, 7, 96).
+    """
+    x, y = list(a[1:]), list(b[1:])
+    if len(x) != len(y):
+        if not ranks_may_differ:
+            return None
+        rank = max(len(x), len(y))
+        x, y = [1] * (rank - len(x)) + x, [1] * (rank - len(y)) + y
+    out = []
+    for p, q in zip(x, y):
+        if p is not None and q is not None and p != q and p != 1 and q != 1:
+            return None
+        out.append(q if p == 1 else p if q == 1 else p if p is not None else q)
+    return (a[0], *out)
+
+
 class _Elementwise(LayerSpec):
     family = "merge"
     min_inputs = 2
     max_inputs = None
     keras_class: ClassVar = ""
+    ranks_may_differ: ClassVar = True
 
     def check_shapes(self, shapes, sources):
-        first = shapes[0]
+        merged = shapes[0]
         for shape, source in zip(shapes[1:], sources[1:]):
-            if len(shape) != len(first) or any(
-                a is not None and b is not None and a != b and a != 1 and b != 1
-                for a, b in zip(first[1:], shape[1:])
-            ):
-                return (f"{self.type_name} needs equal shapes, got {_show(first)} from "
+            merged = _broadcast(merged, shape, self.ranks_may_differ)
+            if merged is None:
+                return (f"{self.type_name} needs equal shapes, got {_show(shapes[0])} from "
                         f"'{sources[0]}' and {_show(shape)} from '{source}'")
         return None
 
@@ -136,7 +156,10 @@ class Distance(LayerSpec):
     """euclidean (contrastive loss), manhattan (|a − b| summed) or cosine (1 − cos)."""
 
     def check_shapes(self, shapes, sources):
-        return Add.check_shapes(self, shapes, sources)  # type: ignore[arg-type]
+        if _broadcast(shapes[0], shapes[1], ranks_may_differ=False) is None:
+            return (f"distance needs equal shapes, got {_show(shapes[0])} from '{sources[0]}' "
+                    f"and {_show(shapes[1])} from '{sources[1]}'")
+        return None
 
     def build(self):
         from custom_layers import PairwiseDistance

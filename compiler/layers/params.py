@@ -33,7 +33,8 @@ ACTIVATIONS = {
     "relu": "relu", "relu6": "relu6", "leaky_relu": "leaky_relu", "elu": "elu", "selu": "selu",
     "gelu": "gelu", "swish": "silu", "silu": "silu", "softmax": "softmax",
     "log_softmax": "log_softmax", "softplus": "softplus", "softsign": "softsign",
-    "hard_sigmoid": "hard_sigmoid", "mish": "mish", "exponential": "exponential",
+    "hard_sigmoid": "hard_sigmoid", "hard_silu": "hard_silu", "hard_swish": "hard_silu",
+    "mish": "mish", "exponential": "exponential",
     "step": "step", "threshold": "step",
 }
 ActivationName = Literal[tuple(ACTIVATIONS)]  # type: ignore[valid-type]
@@ -69,7 +70,28 @@ class InitializerArgs(StrictModel):
     seed: int | None = None
 
 
-Initializer = InitializerName | dict[InitializerName, InitializerArgs]
+_KERAS_CONFIG_KEYS = {"class_name", "config", "module", "registered_name"}
+
+
+def _keras_config_form(value: Any) -> Any:
+    """Keras's serialised form `{class_name: VarianceScaling, config: {...}}` → `{VarianceScaling: {...}}`.
+
+    That is how Keras writes an initialiser in a saved config and how the
+    keras.applications sources spell theirs (EfficientNet's CONV_KERNEL_INITIALIZER),
+    so it is read as the short form. `module`/`registered_name` may be Keras's own only.
+    """
+    if not (isinstance(value, dict) and "class_name" in value and set(value) <= _KERAS_CONFIG_KEYS):
+        return value
+    name = value["class_name"]
+    if value.get("module") not in (None, "keras.initializers") or \
+            value.get("registered_name") not in (None, name):
+        return value
+    config = value.get("config")
+    return name if config in (None, {}) else {name: config}
+
+
+Initializer = Annotated[InitializerName | dict[InitializerName, InitializerArgs],
+                        BeforeValidator(_keras_config_form)]
 
 
 def initializer_to_keras(value: Any):

@@ -32,7 +32,7 @@ from typing import Any
 
 from compiler.errors import did_you_mean
 from compiler.layers import canonical_type
-from compiler.spec.expressions import ExpressionError
+from compiler.spec.expressions import ExpressionError, comma_split_hint
 from compiler.spec.loader import Mark, PosDict, PosList, copy_tree
 from compiler.spec.resolve import Problems, format_path, locate, show_value, substitute
 
@@ -203,12 +203,23 @@ class Expander:
                      mark: Mark | None) -> str | None:
         """`- conv2d: {..., repeat: 3}`: the same layer type three times in a chain."""
         repeat = params.get("repeat")
-        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
-            self.problems.add(f"`repeat` must be a whole number from 1 to {MAX_REPEAT}, "
-                              f"got {show_value(repeat)}", locate(params, ("repeat",)),
+        if not _good_repeat(repeat):
+            self.problems.add(_repeat_message(repeat), locate(params, ("repeat",)),
                               _ctx(format_path(path + (kind, "repeat")), context))
             return previous
         base = params.get("name")
+        if repeat == 0:
+            # `for _ in range(n - 1)` with n = 1, or an optional layer: none is made, and
+            # what it would have given is its input (a merge of several: the layer above).
+            display = _ctx(format_path(path + (kind,)), context)
+            passed = previous
+            if params.get("inputs") is not None:
+                refs = self.resolve_refs(params["inputs"], scope, locate(params, ("inputs",)),
+                                         _ctx(format_path(path + (kind, "inputs")), context))
+                if len(refs) == 1:
+                    passed = refs[0]
+            self.skip(base, params, scope, passed, mark, display)
+            return passed
         if isinstance(base, str) and repeat > 1 and name_problem(base):
             self.problems.add(name_problem(base), locate(params, ("name",)),
                               _ctx(format_path(path + (kind, "name")), context))
@@ -223,6 +234,16 @@ class Expander:
             previous = self.add_entry(kind, one, item, path, scope, previous, context,
                                       instance, mark) or previous
         return previous
+
+    def skip(self, name: Any, params: Any, scope: _Scope, previous: str | None,
+             mark: Mark | None, display: str) -> None:
+        """`repeat: 0`: no layer is made; its name, if any, stands for ``previous``."""
+        if isinstance(name, str) and name and not name_problem(name):
+            if not self.claim(scope.prefix + name, locate(params, ("name",)) or mark, display):
+                return
+            if previous is not None:
+                scope.mapping[name] = previous
+                scope.mapping[scope.prefix + name] = previous
 
     def add_entry(self, kind: str, params: Any, item: Any, path: tuple, scope: _Scope,
                   previous: str | None, context: str, instance: str | None,
@@ -295,8 +316,10 @@ class Expander:
                 continue
             if key not in declared:
                 known = ", ".join(list(declared) + list(USE_KEYS))
+                hint = comma_split_hint(key, key=True)
                 self.problems.add(f"block '{block_name}' has no parameter '{key}'"
-                                  f"{did_you_mean(key, declared)} (it takes: {known})",
+                                  + (hint if hint else f"{did_you_mean(key, declared)} "
+                                     f"(it takes: {known})"),
                                   locate(params, (key,), key=True), display)
                 continue
             values[key] = value
@@ -306,9 +329,8 @@ class Expander:
                               mark, display)
             return None
         repeat = params.get("repeat", 1)
-        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
-            self.problems.add(f"`repeat` must be a whole number from 1 to {MAX_REPEAT}, "
-                              f"got {show_value(repeat)}", locate(params, ("repeat",)), display)
+        if not _good_repeat(repeat):
+            self.problems.add(_repeat_message(repeat), locate(params, ("repeat",)), display)
             return None
         base_name = params.get("name")
         if base_name is not None and not isinstance(base_name, str):
@@ -334,6 +356,9 @@ class Expander:
             self.problems.add(f"block '{block_name}' takes {len(block_inputs)} input(s) "
                               f"({', '.join(block_inputs)}), got {len(actual)}", mark, display)
             return None
+        if repeat == 0:  # no copy: the chain goes on from the block's (first) input
+            self.skip(base_name, params, scope, actual[0], mark, display)
+            return actual[0]
         output = None
         for r in range(repeat):
             if base_name:
@@ -379,6 +404,16 @@ class Expander:
             actual = [self.aliases[inst]]
             output = self.aliases[inst]
         return output
+
+
+def _good_repeat(repeat: Any) -> bool:
+    return (isinstance(repeat, int) and not isinstance(repeat, bool)
+            and 0 <= repeat <= MAX_REPEAT)
+
+
+def _repeat_message(repeat: Any) -> str:
+    return (f"`repeat` must be a whole number from 0 to {MAX_REPEAT} (0 leaves the layer out), "
+            f"got {show_value(repeat)}")
 
 
 def _split_ref(ref: str) -> tuple[str, str]:
@@ -450,4 +485,7 @@ def expand_layers(tree: PosDict, variables: dict, problems: Problems, input_name
                      "passes an input through unchanged)", locate(tree, ("layers",)), "layers")
         return Expansion([], {}, {})
     expander.expand_list(layers, ("layers",), scope, previous, "", None, 0)
+    if isinstance(layers, list) and not expander.entries and not problems.items:
+        problems.add("the layers expand to no layer at all (is every `repeat:` 0?); a model "
+                     "needs at least one", locate(tree, ("layers",)), "layers")
     return Expansion(expander.entries, expander.instances, scope.mapping)

@@ -1,8 +1,9 @@
 """Variables and safe arithmetic in spec values: ``$width * 2``, ``"conv_${i}"``.
 
 Expressions are parsed with :mod:`ast` and evaluated by walking the tree over a
-closed set of node types: numbers, strings, variables, + - * / // % **,
-comparisons, ``a if c else b`` and a few pure functions. Nothing is ever
+closed set of node types: numbers, strings, list literals, variables,
++ - * / // % **, comparisons, ``and``/``or``/``not``, ``a if c else b`` and a few
+pure functions. Nothing is ever
 ``eval``-ed, attributes and subscripts do not exist, and results are bounded:
 every intermediate value is checked, text is never repeated or ``%``-formatted,
 and arguments that would make Python work for minutes (``round(x, -10**9)``)
@@ -48,7 +49,11 @@ _FUNCTIONS = {
 _ARITHMETIC_ERRORS = (TypeError, ValueError, ArithmeticError)
 # Node types a bare expression (`min($a, 3)`, without `${...}`) may consist of.
 _EXPRESSION_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Call,
-                     ast.Name, ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop)
+                     ast.Name, ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop,
+                     ast.List, ast.Tuple, ast.BoolOp, ast.boolop)
+
+_ALLOWED = ("numbers, 'text', [lists], $variables, + - * / // % **, comparisons, and/or/not, "
+            "if/else, " + ", ".join(f"{f}()" for f in _FUNCTIONS))
 
 _VAR_TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
@@ -62,6 +67,25 @@ class ExpressionError(ValueError):
 def is_expression(value: Any) -> bool:
     """A string value is an expression when it starts with ``$`` or holds ``${...}``."""
     return isinstance(value, str) and ("$" in value)
+
+
+def comma_split_hint(text: Any, key: bool = False) -> str:
+    """A hint for a value or key that a comma in a YAML flow collection cut in two.
+
+    In `{units: min($a, $b)}` YAML ends the value at the comma: `units` gets
+    'min($a' and '$b)' becomes a key of its own. Empty when ``text`` does not look
+    like either half.
+    """
+    if not isinstance(text, str):
+        return ""
+    opened = text.count("(") - text.count(")")
+    advice = ("inside {...} or [...] a comma ends a value: put an expression with commas in "
+              "quotes, e.g. units: \"min($a, $b)\"")
+    if opened < 0 and key:
+        return f": the end of an expression cut at a comma? {advice[0].upper()}{advice[1:]}"
+    if opened > 0 and not key:
+        return f" (cut at a comma? {advice})"
+    return ""
 
 
 def kind_of(value: Any) -> str:
@@ -98,8 +122,12 @@ def evaluate_value(text: str, variables: dict[str, Any]) -> Any:
         return evaluate(stripped, variables)
     if stripped.startswith("${") and stripped.endswith("}") and stripped.count("${") == 1:
         return evaluate(stripped[2:-1], variables)
-    if _is_bare_expression(stripped):
+    bare = _is_bare_expression(stripped)
+    if bare:
         return evaluate(stripped, variables)
+    if bare is None:  # `$a[0]`, `$a.b`: an expression, but of a kind not allowed
+        raise ExpressionError(f"'{text}' uses something expressions do not allow "
+                              f"(allowed: {_ALLOWED})")
 
     def substitute(match: re.Match) -> str:
         return _format(evaluate(match.group(1), variables), text)
@@ -114,12 +142,14 @@ def evaluate_value(text: str, variables: dict[str, Any]) -> Any:
     return out.replace("\x00", "$")
 
 
-def _is_bare_expression(text: str) -> bool:
+def _is_bare_expression(text: str) -> bool | None:
     """Whether ``text`` is arithmetic over ``$variables`` written without ``${...}``.
 
     ``min($a, 3)`` and ``3 + $a`` are (the README promises `min($a, $b)`);
     ``conv_$i``, ``block $i`` and ``x-$i`` are not: a bare word that is not a
     ``$variable`` or a function name makes the string text with variables in it.
+    None: an expression over variables only that indexes one (``$a[0]``), which
+    expressions do not do: an error rather than the text '[1, 2][0]'.
     """
     if "${" in text or "$$" in text or "$" not in text:
         return False
@@ -130,15 +160,20 @@ def _is_bare_expression(text: str) -> bool:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
+    if isinstance(tree.body, ast.Tuple):
+        return False  # "$a, $b" is text, as it always was; a list is written [$a, $b]
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    indexed = False
     for node in ast.walk(tree):
-        if not isinstance(node, _EXPRESSION_NODES):
-            return False
+        if isinstance(node, ast.Subscript):
+            indexed = True
+        elif not isinstance(node, _EXPRESSION_NODES + (ast.Slice,)):
+            return False  # e.g. "$name.csv": text with a variable in it
         if isinstance(node, ast.Name) and not (
                 node.id.startswith(_MARK) or node.id in ("true", "false")
                 or (node.id in _FUNCTIONS and id(node) in called)):
             return False
-    return True
+    return None if indexed else True
 
 
 def _format(value: Any, text: str) -> str:
@@ -201,18 +236,37 @@ class _Evaluator:
                 raise self.fail(f"cannot apply unary {_SYMBOL[type(node.op)]} to "
                                 f"{kind_of(operand)}")
             return self.check(_UNARY[type(node.op)](operand))
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
-            return self.compare(node.ops[0], self.visit(node.left),
-                                self.visit(node.comparators[0]))
+        if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+            # `$a == 1`, and chains as in Python: `0 < $a <= 3`
+            left = self.visit(node.left)
+            for op, comparator in zip(node.ops, node.comparators):
+                right = self.visit(comparator)
+                if not self.compare(op, left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.BoolOp):
+            # `and` / `or` as in Python (the deciding value; later operands unevaluated)
+            value = None
+            for operand in node.values:
+                value = self.visit(operand)
+                if bool(value) == isinstance(node.op, ast.Or):
+                    return value
+            return value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return not self.visit(node.operand)
         if isinstance(node, ast.IfExp):
             return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            # `[$k // 2, $k // 2] if $s == 2 else 0`: a list value (a padding, a shape).
+            # Its size is bounded by the expression's length; lists never take part in
+            # arithmetic (see `binary`), so nothing here can grow.
+            return [self.visit(item) for item in node.elts]
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in _FUNCTIONS and not node.keywords):
             return self.call(node.func.id, [self.visit(a) for a in node.args])
-        allowed = "numbers, 'text', $variables, + - * / // % **, comparisons, if/else, " + ", ".join(
-            f"{f}()" for f in _FUNCTIONS)
         raise ExpressionError(f"'{self.expression}' uses something expressions do not allow "
-                              f"(allowed: {allowed})")
+                              f"(allowed: {_ALLOWED})")
 
     def binary(self, op: ast.operator, left: Any, right: Any) -> Any:
         symbol = _SYMBOL[type(op)]

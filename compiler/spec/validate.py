@@ -16,6 +16,7 @@ from compiler.errors import Problem, did_you_mean
 from compiler.layers import LAYER_TYPES, layer_class
 from compiler.layers.base import MAX_MODEL_PARAMS
 from compiler.spec.blocks import Entry, expand_layers
+from compiler.spec.expressions import comma_split_hint
 from compiler.spec.loader import PosDict
 from compiler.spec.resolve import (
     Problems,
@@ -387,6 +388,8 @@ def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
         if re.fullmatch(r"[\w.\s-]*\)", str(key)):
             return (f"unknown key '{key}': the end of a Python tuple? YAML has no tuples; "
                     "write a list in brackets, e.g. [3, 3]")
+        if comma_split_hint(key, key=True):
+            return f"unknown key '{key}'{comma_split_hint(key, key=True)}"
         hint = did_you_mean(str(key), known) if known else ""
         tail = f" (accepted: {', '.join(known)})" if known and not hint else ""
         return f"unknown key '{key}'{hint}{tail}"
@@ -407,6 +410,9 @@ def _message(errors: list[dict], path: tuple, data: Any, cls) -> str:
 
 _KERAS_SHAPE_KEYS = {"input_shape", "input_dim", "batch_input_shape", "batch_shape"}
 _TUPLE = re.compile(r"^\(\s*([^()]*?)\s*,?\s*\)$")
+# `scale: 1/255`, `units: 64 * 2`: arithmetic on numbers, read by YAML as text.
+_ARITHMETIC = re.compile(r"^[\d\s.eE+\-*/%()]+$")
+_OPERATOR = re.compile(r"[\d.)]\s*(\*\*|//|[-+*/%])\s*[\d.(]")
 
 
 def _value_hint(value: Any) -> str:
@@ -419,8 +425,13 @@ def _value_hint(value: Any) -> str:
         return f" (YAML has no tuples: write [{', '.join(items)}])"
     if value.lstrip().startswith("("):
         return " (YAML has no tuples: write a list in brackets, e.g. [3, 3])"
+    if comma_split_hint(value):
+        return comma_split_hint(value)
     if value.strip() in ("None", "none", "NONE", "nil", "Nil"):
         return " (YAML writes no value as null or ~)"
+    if _ARITHMETIC.match(value) and _OPERATOR.search(value):
+        return (f" (arithmetic is an expression: write \"${{{value.strip()}}}\", or the "
+                "number itself)")
     return ""
 
 
