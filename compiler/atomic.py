@@ -17,6 +17,7 @@ made them is still alive.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -25,6 +26,35 @@ from pathlib import Path
 
 _TMP = "tmp"
 _OLD = "old"
+
+
+# Why a write fails for a reason outside the program: a full disk or quota, a
+# read-only or forbidden folder, a file too large for the filesystem, or a
+# file where a folder belongs (or the other way round).
+IN_THE_WAY_ERRNOS = frozenset((errno.EEXIST, errno.EISDIR, errno.ENOTDIR))
+WRITE_ERRNOS = frozenset(
+    code
+    for code in (
+        errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "EDQUOT", None),
+        errno.EFBIG, *IN_THE_WAY_ERRNOS,
+    )
+    if code is not None
+)
+
+
+class WriteFailed(OSError):
+    """An output could not be written (full disk, read-only folder): names the final path.
+
+    Raised in place of the OSError of a temporary file, whose name would mean
+    nothing to the user; the earlier file or folder at the final path is intact.
+    """
+
+
+def _raise_write_failed(err: OSError, final: Path) -> None:
+    """Re-raise `err` as a WriteFailed naming `final` when the environment caused it."""
+    if isinstance(err, WriteFailed) or err.errno not in WRITE_ERRNOS:
+        raise err
+    raise WriteFailed(err.errno, os.strerror(err.errno), str(final)) from err
 
 
 def _sibling(final: Path, kind: str) -> Path:
@@ -111,10 +141,13 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
         ...     write_everything_into(tmp)
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    recover(final)
-    tmp = _sibling(final, _TMP)
-    tmp.mkdir()
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        recover(final)
+        tmp = _sibling(final, _TMP)
+        tmp.mkdir()
+    except OSError as err:
+        _raise_write_failed(err, final)
     try:
         yield tmp
         _fsync_tree(tmp)
@@ -124,6 +157,9 @@ def atomic_folder(final: Path | str) -> Iterator[Path]:
             os.replace(final, backup)
         os.replace(tmp, final)
         _fsync_dir(final.parent)
+    except OSError as err:
+        _remove(tmp)
+        _raise_write_failed(err, final)
     except BaseException:
         _remove(tmp)
         raise
@@ -138,8 +174,11 @@ def atomic_file(final: Path | str) -> Iterator[Path]:
     The caller writes the file at the yielded path (it does not exist yet).
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    recover(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        recover(final)
+    except OSError as err:
+        _raise_write_failed(err, final)
     # Keep the suffix: some writers (keras.saving) insist on `.keras`.
     tmp = _sibling(final, _TMP)
     tmp = tmp.with_name(tmp.name + final.suffix)
@@ -150,6 +189,9 @@ def atomic_file(final: Path | str) -> Iterator[Path]:
         _fsync_tree(tmp)
         os.replace(tmp, final)
         _fsync_dir(final.parent)
+    except OSError as err:
+        _remove(tmp)
+        _raise_write_failed(err, final)
     except BaseException:
         _remove(tmp)
         raise

@@ -31,6 +31,10 @@ class NNCompileGroup(click.Group):
             click.echo("interrupted", err=True)
             ctx.exit(130)
         except Exception as err:  # noqa: BLE001 - last line of defence, see --debug
+            problem = _write_problem(err) if isinstance(err, OSError) else None
+            if problem is not None:  # a full disk or a read-only folder: not a bug
+                _print_problems(NNCompileError(problem))
+                ctx.exit(1)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(
@@ -39,6 +43,34 @@ class NNCompileGroup(click.Group):
                 err=True,
             )
             ctx.exit(3)
+
+
+def _write_problem(err: OSError):
+    """A located problem for a write that failed because of the machine (full disk,
+    read-only folder), or None for any other OSError (a bug: reported as internal)."""
+    import errno
+    import os
+
+    from compiler.atomic import IN_THE_WAY_ERRNOS, WRITE_ERRNOS, WriteFailed
+    from compiler.errors import Location, Problem
+
+    if err.errno not in WRITE_ERRNOS:
+        return None
+    reason = os.strerror(err.errno)
+    if err.errno == errno.ENOSPC:
+        hint = "free some space, then run the command again"
+    elif err.errno in IN_THE_WAY_ERRNOS:
+        hint = "something else is in the way there: move it away or choose another folder"
+    else:
+        hint = "choose a folder you can write to (--out, -o or --output)"
+    # Permission errors may come from reading too; the others only from writing.
+    action = ("cannot write" if isinstance(err, WriteFailed)
+              or err.errno not in (errno.EACCES, errno.EPERM) else "cannot access")
+    where = Location(str(err.filename)) if err.filename else Location()
+    if not err.filename:
+        detail = " ".join(str(err).split())
+        reason = f"{reason} ({detail[:200]})"
+    return Problem(f"{action}: {reason}; {hint}", where)
 
 
 def _print_problems(err: NNCompileError) -> None:

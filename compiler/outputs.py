@@ -58,3 +58,59 @@ def save_built_model(spec, model, out_root: Path | str = "saved_models", *,
     if replace_trained:
         (folder / TRAINED_MARKER).unlink(missing_ok=True)
     return folder
+
+
+def check_folder_writable(folder: Path | str, flag: str = "--out") -> None:
+    """Refuse, before a long run, an output folder that cannot be created or written.
+
+    Checks the folder itself if it exists, else the closest existing parent
+    (where it would be created); a file in the way is named too.
+
+    Raises:
+        NNCompileError: located at the folder, naming the flag that chose it.
+    """
+    import os
+
+    from compiler.errors import Location, NNCompileError
+
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    where = Location(str(folder))
+    if existing.exists() and not existing.is_dir():
+        raise NNCompileError(
+            f"cannot write here: '{existing}' is a file, not a folder; move it away or choose "
+            f"another folder with {flag}",
+            where,
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise NNCompileError(
+            f"cannot write here: the folder '{existing}' is read-only or not yours; choose "
+            f"another folder with {flag}",
+            where,
+        )
+
+
+def check_nothing_in_the_way(folder: Path | str, files=(), folders=()) -> None:
+    """Refuse a folder at a name a command writes a file to, or a file where it makes a folder.
+
+    Raises:
+        NNCompileError: every such name at once, each located at its path.
+    """
+    from compiler.errors import Location, NNCompileError, Problem
+
+    folder = Path(folder)
+    problems = [
+        Problem(f"a folder is in the way of the file {name}; move it away",
+                Location(str(folder / name)))
+        for name in files
+        if (folder / name).is_dir()
+    ] + [
+        Problem(f"a file is in the way of the folder {name}/; move it away",
+                Location(str(folder / name)))
+        for name in folders
+        if (folder / name).exists() and not (folder / name).is_dir()
+    ]
+    if problems:
+        raise NNCompileError(problems)

@@ -35,3 +35,20 @@ def import_tensorflow_quietly() -> None:
         os.close(saved)
         os.close(devnull)
     _done = True
+
+
+def tf_error_text(err: BaseException, limit: int = 200) -> str:
+    """The readable part of a TensorFlow error: no ``{{function_node ...}}`` or ``[Op:...]``.
+
+    TensorFlow prefixes op errors with the internal function name and ends
+    them with the op's name, which mean nothing to a user reading why a file
+    could not be read or written.
+    """
+    import re
+
+    text = getattr(err, "message", None) or str(err)
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text)
+    text = re.sub(r"\s*\[Op:[^\]]*\](\s*name:\s*\S*)?", "", text)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(err).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -38,6 +38,8 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
     network converts before training it. Every file is written to a temporary
     name and renamed into place after it was checked against Keras.
     """
+    if tolerance is not None and tolerance != tolerance:  # NaN passes click's range check
+        raise UsageError("--tolerance must be a number above 0, got nan")
     if not Path(target).exists():  # said before TensorFlow takes seconds to load
         from compiler.errors import ModelFileError
 
@@ -53,10 +55,16 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
             "--quantize and --tolerance apply to the TFLite format; add --format tflite"
         )
     path = Path(target)
+    if out_dir:
+        from compiler.outputs import check_folder_writable
+
+        check_folder_writable(Path(out_dir))  # before the conversion, not after it
+    data_spec = None
     if path.suffix in (".yaml", ".yml"):
         model, spec, default_out = _from_spec(path)
     else:
         model, spec, default_out = _from_model(path)
+        data_spec = _training_spec(default_out, spec)
     export_spec = getattr(spec, "export", None)
     base = export_spec.options("tflite") if export_spec is not None else TfliteOptions()
     changes = {"allow_select_ops": allow_select_ops or base.allow_select_ops}
@@ -70,13 +78,17 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
         # The data give metadata.json its preprocessing (vocabularies, constants) and
         # calibrate int8; without quantisation a missing data file only costs the former.
         try:
-            data = _load_data(spec)
+            data = _load_data(data_spec or spec)
         except NNCompileError as err:
             if _wants_data(formats, options):
                 raise
             click.echo(f"note: metadata.json will have no preprocessing ({err.problems[0]})",
                        err=True)
     out = Path(out_dir) if out_dir else default_out
+    if not out_dir:
+        from compiler.outputs import check_folder_writable
+
+        check_folder_writable(out)
     reports = export_from_spec(
         model, spec, out, data_bundle=data, formats=list(formats) or None, tflite_options=options
     )
@@ -99,13 +111,17 @@ def _from_model(path: Path):
 
     model = load_model_file(path)
     folder = path if path.is_dir() else path.parent
+    if not getattr(model, "compiled", False):
+        click.echo(f"note: {path} has no training configuration: it was built, not trained "
+                   "(`nncompile train` first), so its weights are the random initial ones",
+                   err=True)
     spec = None
     resolved = folder / "spec.resolved.yaml"
     if resolved.is_file():
-        from compiler.api import load_spec
+        from compiler.training.evaluation import load_resolved_spec
 
         try:
-            spec = load_spec(resolved)
+            spec = load_resolved_spec(resolved)
         except NNCompileError as err:
             # The model itself is enough to export; only names and labels are lost.
             click.echo(f"warning: ignoring {resolved}: {err.problems[0]}", err=True)
@@ -114,6 +130,24 @@ def _from_model(path: Path):
 
         check_model_matches_spec(model, spec, path)  # a model copied in from another spec
     return model, spec, folder
+
+
+def _training_spec(folder: Path, spec):
+    """The spec a model folder was trained from, to read its data; else None.
+
+    spec.resolved.yaml keeps the data paths as written, relative to the
+    original spec's folder, so the data are read through the original spec
+    (with the run's --set overrides, as `evaluate` does) when it still exists.
+    """
+    if spec is None:
+        return None
+    from compiler.training.evaluation import find_model_and_spec
+
+    try:
+        _, original = find_model_and_spec(folder, folder.parent)
+    except NNCompileError:
+        return None
+    return original if getattr(original, "name", None) == spec.name else None
 
 
 def _wants_data(formats: tuple[str, ...], options) -> bool:

@@ -30,6 +30,14 @@ def _must_exist(path: str, what: str) -> None:
         raise error(f"no such {what} file or folder '{path}'")
 
 
+# What `train` writes into <out>/<name>/: a folder at one of these file names
+# (or the other way round) would fail the run after training, not before.
+TRAIN_FILES = ("model.keras", "spec.resolved.yaml", "metrics.json", "history.csv",
+               "training_curves.png", "confusion_matrix.png", "worst_examples.csv",
+               "metadata.json")
+TRAIN_FOLDERS = ("backup", "checkpoints", "logs")
+
+
 def _overrides(sets: tuple[str, ...], epochs: int | None = None) -> list[str]:
     overrides = list(sets)
     if epochs is not None:
@@ -56,17 +64,82 @@ def train(spec: str, sets: tuple[str, ...], resume: bool, out_root: str, epochs:
     worst_examples.csv), then the exports the spec lists. A NaN loss stops
     training with exit code 1 and keeps the last good backup.
     """
+    from pathlib import Path
+
     from compiler.api import load_spec
+    from compiler.outputs import check_folder_writable, check_nothing_in_the_way
 
     loaded = load_spec(spec, _overrides(sets, epochs), allow_outside=allow_outside)
+    out_dir = Path(out_root) / loaded.name
+    check_folder_writable(out_dir)  # before minutes of training, not after
+    check_nothing_in_the_way(out_dir, TRAIN_FILES, TRAIN_FOLDERS)
     _quiet_tensorflow()  # only once the spec is valid
     from compiler.training.run import train_spec
 
-    result = train_spec(loaded, out_root=out_root, resume=resume, verbose=0 if quiet else 2)
+    def how_to_continue() -> str:
+        return _how_to_continue(out_dir / "backup", spec, sets, epochs, out_root, allow_outside)
+
+    try:
+        result = train_spec(loaded, out_root=out_root, resume=resume, verbose=0 if quiet else 2)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: {how_to_continue()}", err=True)
+        raise click.exceptions.Exit(130) from None
+    except OSError as err:  # a full disk or a read-only folder, found while writing
+        problem = _write_problem(err, out_dir, how_to_continue)
+        if problem is None:
+            raise
+        raise problem from err
     for split, values in result.metrics["metrics"].items():
         shown = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
         click.echo(f"{split}: {shown}")
     click.echo(f"trained {result.epochs_completed} epoch(s); wrote {result.out_dir}")
+
+
+def _write_problem(err: OSError, out_dir, how_to_continue):
+    """The error for a write that failed in mid-run (None for other OSErrors): what failed,
+    how to fix it, and that the backup lets `--resume` carry on without losing the epochs."""
+    import errno
+    import os
+
+    from compiler.atomic import IN_THE_WAY_ERRNOS, WRITE_ERRNOS
+    from compiler.errors import Location, NNCompileError
+
+    if err.errno not in WRITE_ERRNOS:
+        return None
+    detail = "" if err.filename else f" ({' '.join(str(err).split())[:160]})"
+    fix = ("free some space" if err.errno == errno.ENOSPC
+           else "move away what is in the way" if err.errno in IN_THE_WAY_ERRNOS
+           else "make the folder writable")
+    return NNCompileError(
+        f"cannot write: {os.strerror(err.errno)}{detail}; {fix}: {how_to_continue()}",
+        Location(str(err.filename or out_dir)),
+    )
+
+
+def _how_to_continue(backup_dir, spec: str, sets, epochs, out_root: str,
+                     allow_outside: bool) -> str:
+    """What the run's backup holds and the command line that continues the run."""
+    import shlex
+
+    from compiler.training.backup import BackupError, read_backup
+
+    try:
+        state = read_backup(backup_dir)
+    except BackupError:
+        state = None
+    words = ["nncompile", "train", spec]
+    for value in sets:
+        words += ["--set", value]
+    if epochs is not None:
+        words += ["--epochs", str(epochs)]
+    if out_root != "saved_models":
+        words += ["--out", out_root]
+    if allow_outside:
+        words.append("--allow-outside")
+    if state is None or state.get("finished"):
+        return f"no epoch of this run was backed up; run it again with: {shlex.join(words)}"
+    return (f"epoch {state['epochs_completed']} is backed up in {backup_dir}; continue with: "
+            f"{shlex.join([*words, '--resume'])}")
 
 
 @click.command()
@@ -122,19 +195,42 @@ def lr_find(spec: str, start: float, end: float, steps: int, output: str, sets: 
     Prints the suggested rate: the steepest descent of the smoothed loss
     below the rate where the loss is lowest (just before it turns up).
     """
-    if not 0 < start < end:
-        raise UsageError(f"expected 0 < --start < --end, got --start {start:g} --end {end:g}")
+    import math
+
+    if not (0 < start < end and math.isfinite(end)):
+        raise UsageError(
+            f"expected 0 < --start < --end (finite numbers), got --start {start:g} --end {end:g}"
+        )
+    _check_picture_name(output)
     from compiler.api import load_spec
+    from compiler.data.files import prepare_output
 
     load_spec(spec, list(sets))  # spec mistakes are reported before TensorFlow loads
+    prepare_output(output, "-o/--output", create=False)  # before the test, not after it
     _quiet_tensorflow()
     from compiler.training.lr_search import find_learning_rate
 
+    prepare_output(output, "-o/--output")
     result = find_learning_rate(spec, start=start, end=end, steps=steps, overrides=list(sets),
                                 plot=output)
     ending = "stopped when the loss diverged" if result.diverged else "reached --end"
     click.echo(f"tried {len(result.rates)} rates ({ending}); wrote {output}")
     click.echo(f"suggested learning rate: {result.suggestion:.3g}")
+
+
+def _check_picture_name(output: str) -> None:
+    """-o must name a picture format matplotlib writes (its suffix picks the format)."""
+    from pathlib import Path
+
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = Path(output).suffix.lower().lstrip(".")
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if suffix and suffix not in formats:
+        raise UsageError(
+            f"-o '{output}': cannot draw a .{suffix} picture; use .png or .svg "
+            f"(or one of {', '.join(formats)})"
+        )
 
 
 COMMANDS = [train, evaluate, predict, lr_find]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compiler.errors import Location
+from compiler.errors import DataError, Location
 
 
 @dataclass
@@ -97,3 +97,23 @@ def detect_task(target: np.ndarray) -> str:
     if np.issubdtype(target.dtype, np.integer) or target.dtype == np.bool_:
         return "classification"
     return "regression"
+
+
+def labels_as_int32(values: np.ndarray, where: Location) -> np.ndarray:
+    """Integer class labels as int32; a DataError for a label int32 cannot hold.
+
+    A plain cast would wrap such a label silently onto a valid class (2**32 → 0).
+    """
+    info = np.iinfo(np.int32)
+    if values.size and values.dtype.kind in "iu":
+        outside = values > info.max
+        if values.dtype.kind == "i":
+            outside |= values < info.min
+        if outside.any():
+            index = np.unravel_index(int(np.argmax(outside)), values.shape)
+            raise DataError(
+                f"example {int(index[0])}: class label {int(values[index])} is far out of range "
+                f"(class labels are 0, 1, 2, ...; {int(outside.sum())} such label(s))",
+                where,
+            )
+    return values.astype(np.int32)

@@ -72,6 +72,16 @@ def read_splits(spec: Any, seed: int, *, allow_outside: bool = False) -> dict[st
         fractions["test"] if "test" in missing else 0.0,
         seed,
     )
+    if len(indices["train"]) == 0:
+        held = ", ".join(
+            f"{len(indices[name])} for {name}" for name in missing if len(indices[name])
+        )
+        raise DataError(
+            f"the split leaves no training examples: the data hold {len(train)} example(s), "
+            f"{held}; lower the fractions (each held-out split takes at least one example) "
+            "or add examples",
+            locate(spec, "data", "split"),
+        )
     parts["train"] = train.take(indices["train"])
     for name in missing:
         parts[name] = train.take(indices[name]) if len(indices[name]) else None
@@ -138,6 +148,8 @@ def _read_kind(spec, data, reference, where, base_dir, allow_outside, training) 
     if kind == "csv":
         from compiler.data.readers.csv_reader import read_csv
 
+        _check_csv_columns(spec, options)
+
         categories = training.metadata["categories"] if training else None
         return read_csv(path, options, name, categories=categories, task=data.task)
     if kind == "npz":
@@ -163,6 +175,28 @@ def _read_kind(spec, data, reference, where, base_dir, allow_outside, training) 
     from compiler.data.readers.text import read_text
 
     return read_text(path, options, name, training)
+
+
+def _check_csv_columns(spec: Any, options: Any) -> None:
+    """Spec mistakes of a `csv:` section that need no file: a target among the features."""
+    targets = [options.target] if isinstance(options.target, str) else list(options.target)
+    features = list(options.features or [])
+    for index, name in enumerate(features):
+        where = locate(spec, "data", "csv", "features", index)
+        if name in targets:
+            raise DataError(
+                f"column '{name}' is both a target and a feature: the model would read the "
+                "answer from its input; remove it from `features`",
+                where,
+            )
+        if name in features[:index]:
+            raise DataError(f"column '{name}' is listed twice in `features`", where)
+    for index, name in enumerate(targets):
+        if name in targets[:index]:
+            raise DataError(
+                f"column '{name}' is listed twice as a target",
+                locate(spec, "data", "csv", "target", index),
+            )
 
 
 def _retask(raw: RawData, task: str, where: Location) -> RawData:

@@ -38,7 +38,8 @@ class NanGuard(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
-        self.tripped: tuple[int, int, float] | None = None
+        # (epoch, batch, loss); batch is None when the validation loss went bad.
+        self.tripped: tuple[int, int | None, float] | None = None
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -49,6 +50,19 @@ class NanGuard(keras.callbacks.Callback):
         if loss is not None and self.tripped is None and not math.isfinite(float(loss)):
             self.tripped = (self._epoch, batch, float(loss))
             self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        # A finite training loss with a NaN or infinite validation loss: the
+        # validation data hold what the model cannot compute (values far beyond
+        # the training data). Such an epoch is not backed up, so carrying on
+        # would end in a run that reports nothing; stop and say so instead.
+        if self.tripped is not None:
+            return
+        for key, value in (logs or {}).items():
+            if key.startswith("val_") and key.endswith("loss") and not math.isfinite(float(value)):
+                self.tripped = (epoch, None, float(value))
+                self.model.stop_training = True
+                return
 
 
 def logs_are_finite(logs: dict | None) -> bool:

@@ -43,7 +43,26 @@ def find_model_and_spec(target: str | Path, out_root: str | Path, overrides: Seq
     resolved = model_dir / "spec.resolved.yaml"
     if not resolved.is_file():
         raise ModelFileError(f"'{model_dir}' has no spec.resolved.yaml; give the spec file instead")
-    return model_dir, load_spec(str(resolved), list(overrides))
+    return model_dir, load_resolved_spec(resolved, overrides)
+
+
+def load_resolved_spec(path: str | Path, overrides: Sequence[str] = ()):
+    """Load a model folder's spec.resolved.yaml.
+
+    Its `training.init_from.model` is the path the training run read, relative
+    to the folder it ran in, so from the model folder it usually lies outside
+    and the spec would be refused; the weights it gave are in model.keras
+    already, so the reference is dropped rather than failing the whole spec.
+    """
+    from compiler.api import load_spec
+    from compiler.errors import SpecError
+
+    try:
+        return load_spec(str(path), list(overrides))
+    except SpecError as err:
+        if not all((p.location.path or "").startswith("training.init_from") for p in err.problems):
+            raise
+        return load_spec(str(path), [*overrides, "training.init_from=null"])
 
 
 def evaluate(

@@ -12,7 +12,8 @@ turns up. The slope is measured across a window of ±w points (w = 5 % of the
 points, at least 2) and the first 2w points are left out: there the moving
 average has seen only a few noisy batches, and a wiggle over a tiny step of
 log(rate) would look like the steepest descent. With too few points for a
-slope it falls back to a tenth of the lowest-loss rate.
+slope it falls back to a tenth of the lowest-loss rate (but not below the first
+rate tried).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def suggest_rate(rates, smoothed) -> float:
     window = max(2, len(rates) // 20)
     centres = np.arange(2 * window, lowest - window + 1)
     if len(centres) == 0:
-        return float(rates[lowest] / 10)
+        # Never below the first rate tried: nothing is known about rates under it.
+        return float(max(rates[lowest] / 10, rates[0]))
     logs = np.log(rates)
     slope = (smoothed[centres + window] - smoothed[centres - window]) / (
         logs[centres + window] - logs[centres - window])

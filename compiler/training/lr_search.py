@@ -25,7 +25,7 @@ def find_learning_rate(
     from compiler.api import build_model
     from compiler.data.pipeline import load_data
     from compiler.training.compile import compile_args
-    from compiler.training.prepare import adapt_normalization
+    from compiler.training.prepare import adapt_normalization, check_targets_fit_outputs
     from compiler.training.run import load_spec_for_training, set_seed, steps_in
 
     spec = load_spec_for_training(spec_path, overrides)
@@ -33,6 +33,12 @@ def find_learning_rate(
     set_seed(training.seed)
     bundle = load_data(spec, batch_size=training.batch_size, seed=training.seed)
     model = build_model(spec)
+    if bundle.task in ("classification", "binary", "sequence_labeling", "seq2seq"):
+        from compiler.data.bundle import check_labels
+        from compiler.training.evaluation import output_classes
+
+        check_labels(bundle, output_classes(model), spec.locate("outputs"))
+    check_targets_fit_outputs(spec, bundle, model)  # Keras would fail inside the first batch
     adapt_normalization(model, bundle.arrays["train"][0])
     args = compile_args(
         spec, model, steps_in(bundle.train, bundle.size("train"), training.batch_size),

@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from compiler.errors import ModelFileError, SpecError, did_you_mean
+from compiler.errors import ModelFileError, Problem, SpecError, did_you_mean
 
 
 def adapt_normalization(model: keras.Model, train_inputs) -> list[str]:
@@ -68,6 +68,17 @@ def load_keras_model(path: str | Path, location=None) -> keras.Model:
             f"model file '{path}' is not a .keras file (train writes saved_models/<name>/model.keras)",
             location,
         )
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        # Keras would say "file not found" about an empty or truncated file.
+        size = path.stat().st_size
+        raise ModelFileError(
+            f"cannot load model file '{path}': "
+            + ("it is empty (0 bytes)" if size == 0 else "it is not a zip archive")
+            + "; a .keras file is a zip archive (truncated, or something else?)",
+            location,
+        )
     from compiler.graph import allow_deep_model_file
 
     allow_deep_model_file(path)  # Keras rebuilds the graph recursively
@@ -100,6 +111,15 @@ def init_from(model: keras.Model, init, base_dir: Path | None, locate) -> list[s
     theirs = {layer.name: layer for layer in source.layers if layer.weights}
     ours = {layer.name: layer for layer in model.layers}
     names = init.layers if init.layers is not None else [n for n in ours if n in theirs]
+    if not names:
+        mine = [name for name, layer in ours.items() if layer.weights]
+        raise SpecError(
+            f"no layer of this model has a namesake with weights in '{init.model}', so nothing "
+            f"would be copied; its layers with weights are: {', '.join(theirs) or 'none'} "
+            f"(this model's: {', '.join(mine) or 'none'}). Name the layers alike, or list "
+            "them in `init_from.layers`",
+            locate("training", "init_from", "model"),
+        )
     problems = []
     for i, name in enumerate(names):
         where = locate("training", "init_from", "layers", i)
@@ -123,3 +143,135 @@ def init_from(model: keras.Model, init, base_dir: Path | None, locate) -> list[s
     for name in names:
         ours[name].set_weights(theirs[name].get_weights())
     return list(names)
+
+
+# ------------------------------------------------------------ loss, metrics and data
+
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+CLASS_METRICS = ("accuracy", "precision", "recall", "f1", "auc", "top_k")
+
+
+def _loss_of(spec, name: str):
+    """(loss choice, spec path of the loss) of model output `name`."""
+    loss = spec.training.loss
+    if isinstance(loss, dict):
+        return loss.get(name), ("training", "loss", name)
+    return loss, ("training", "loss")
+
+
+def _per_output_targets(bundle, names: list[str]) -> dict:
+    targets = bundle.arrays["train"][1]
+    if isinstance(targets, dict):
+        return targets
+    return {names[0]: targets}
+
+
+def _fits(got: tuple, wanted: tuple) -> bool:
+    """Whether per-example shapes agree (None matches any size; a trailing 1 is ignored)."""
+
+    def same(a, b):
+        return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+    return same(got, wanted) or same(got + (1,), wanted) or same(got, wanted + (1,))
+
+
+def check_targets_fit_outputs(spec, bundle, model) -> None:
+    """Check each output's targets against the output's shape and its loss.
+
+    ``sparse_categorical_crossentropy`` takes one class index where the output
+    gives one score per class; every other loss compares targets with outputs
+    value by value. Keras would otherwise broadcast a (batch,) target against
+    a (batch, 3) output without a word (``mse``), or fail deep inside the
+    first batch (``categorical_crossentropy``).
+
+    Raises:
+        SpecError: located at the output's loss, with the loss that fits the data.
+    """
+    names = list(model.output_names)
+    targets = _per_output_targets(bundle, names)
+    problems = []
+    for name, tensor in zip(names, model.outputs, strict=True):
+        if name not in targets:
+            continue
+        choice, path = _loss_of(spec, name)
+        loss = getattr(choice, "name", None)
+        if loss is None:
+            continue
+        out = tuple(None if d is None else int(d) for d in tensor.shape[1:])
+        got = tuple(int(d) for d in np.asarray(targets[name]).shape[1:])
+        sparse = loss == "sparse_categorical_crossentropy"
+        wanted = out[:-1] if sparse and out else out
+        if _fits(got, wanted):
+            continue
+        values = np.asarray(targets[name])
+        whole = values.dtype.kind in "iub" or (
+            values.size and values.dtype.kind == "f" and np.all(values == np.round(values))
+        )
+        if not sparse and out and _fits(got, out[:-1]) and whole and (out[-1] or 0) > 1:
+            hint = ("; the targets are class indices: use sparse_categorical_crossentropy "
+                    "(or one-hot targets)")
+        elif sparse and _fits(got, out):
+            hint = "; the targets look one-hot: use categorical_crossentropy"
+        else:
+            hint = "; change the output layer or the data so that they agree"
+        source = bundle.target_where.get(name)
+        source = f" ({source.prefix()})" if source is not None and source.file else ""
+        shown_wanted = f"{wanted}" if not sparse else f"{wanted} (one class index per {out})"
+        problems.append(Problem(
+            f"output '{name}' gives shape {out} per example, so {loss} needs targets of shape "
+            f"{shown_wanted}, but its targets{source} have shape {got}{hint}",
+            spec.locate(*path),
+        ))
+    if problems:
+        raise SpecError(problems)
+
+
+def check_metrics_fit(spec, bundle, model) -> None:
+    """Refuse metrics that cannot mean anything for an output.
+
+    A classification metric (accuracy, precision, ...) on an output trained
+    with a regression loss on continuous targets is always 0 or meaningless;
+    ``top_k`` with k at or above the number of classes is always 1.
+
+    Raises:
+        SpecError: located at the metric, suggesting one that fits.
+    """
+    metrics = spec.training.metrics
+    names = list(model.output_names)
+    targets = _per_output_targets(bundle, names)
+    units = {
+        name: int(t.shape[-1]) if len(t.shape) > 1 and t.shape[-1] else 1
+        for name, t in zip(names, model.outputs, strict=True)
+    }
+    per_output = (
+        {name: (metrics.get(name) or [], ("training", "metrics", name)) for name in names}
+        if isinstance(metrics, dict)
+        else {name: (metrics, ("training", "metrics")) for name in names}
+    )
+    problems = []
+    for name, (choices, path) in per_output.items():
+        choice, _ = _loss_of(spec, name)
+        loss = getattr(choice, "name", None)
+        values = np.asarray(targets.get(name, np.zeros(0)))
+        continuous = (
+            values.size > 0 and values.dtype.kind == "f" and not np.isin(values, (0.0, 1.0)).all()
+        )
+        for index, metric in enumerate(choices):
+            where = spec.locate(*path, index)
+            if metric.name in CLASS_METRICS and loss in REGRESSION_LOSSES and continuous:
+                first = float(values[~np.isin(values, (0.0, 1.0))].flat[0])
+                problems.append(Problem(
+                    f"'{metric.name}' measures classification, but output '{name}' is trained "
+                    f"with {loss} on continuous targets (for example {first:g}); use mae, mse "
+                    "or rmse",
+                    where,
+                ))
+            elif metric.name == "top_k" and metric.params.k >= units[name]:
+                classes = f"{units[name]} classes" if units[name] > 1 else "a single unit"
+                problems.append(Problem(
+                    f"top_k with k={metric.params.k} on output '{name}' of {classes} is always 1; "
+                    + (f"choose k below {units[name]}" if units[name] > 2 else "use accuracy"),
+                    where,
+                ))
+    if problems:
+        raise SpecError(problems)

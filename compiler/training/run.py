@@ -95,22 +95,42 @@ def check_monitors(spec, has_validation: bool) -> None:
             )
 
 
-def class_weights(spec, bundle, num_classes: int):
-    """Return the Keras `class_weight` argument for the spec, or None."""
+def class_weights(spec, bundle, num_classes: int, num_outputs: int = 1):
+    """Return the Keras `class_weight` argument for the spec, or None.
+
+    Classes the mapping leaves out weigh 1; a class index the model does not
+    have is an error (Keras would fail deep inside the first batch).
+    """
     from compiler.training.prepare import balanced_class_weights
 
     wanted = spec.training.class_weight
     if wanted is None:
         return None
+    where = spec.locate("training", "class_weight")
+    if num_outputs > 1:
+        raise SpecError(
+            f"class_weight applies to a model with one output; this one has {num_outputs}. "
+            "Remove class_weight (or train the outputs as separate models)",
+            where,
+        )
     if bundle.task not in ("classification", "binary"):
         raise SpecError(
             f"class_weight needs a classification task, but the data is {bundle.task}",
-            spec.locate("training", "class_weight"),
+            where,
         )
+    n = 2 if bundle.task == "binary" else num_classes
     if wanted == "balanced":
-        n = 2 if bundle.task == "binary" else num_classes
         return balanced_class_weights(bundle.arrays["train"][1], n)
-    return {int(k): float(v) for k, v in wanted.items()}
+    unknown = sorted(int(k) for k in wanted if not 0 <= int(k) < n)
+    if unknown:
+        raise SpecError(
+            f"class_weight names class(es) {', '.join(map(str, unknown))}, but the model has "
+            f"{n} classes (0..{n - 1})",
+            where,
+        )
+    weights = {c: 1.0 for c in range(n)}
+    weights.update({int(k): float(v) for k, v in wanted.items()})
+    return weights
 
 
 def _read_start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
@@ -245,6 +265,10 @@ def train_spec(
 
         check_labels(bundle, output_classes(model), spec.locate("outputs"))
 
+    prepare.check_targets_fit_outputs(spec, bundle, model)
+    prepare.check_metrics_fit(spec, bundle, model)
+    weights = class_weights(spec, bundle, num_classes, len(model.outputs))
+
     steps = steps_in(bundle.train, bundle.size("train"), training.batch_size)
     args = compile_args(spec, model, steps)
     xla = choose_xla(model, training.jit_compile, lambda jit: args.compile(model, jit), bundle.train)
@@ -283,7 +307,7 @@ def train_spec(
             validation_data=bundle.validation,
             epochs=training.epochs,
             initial_epoch=initial_epoch,
-            class_weight=class_weights(spec, bundle, num_classes),
+            class_weight=weights,
             callbacks=callbacks,
             shuffle=False,  # the data pipeline shuffles each epoch itself
             verbose=verbose,
@@ -292,6 +316,15 @@ def train_spec(
     if guard.tripped is not None:
         epoch, batch, value = guard.tripped
         kept = f"epoch {len(backup.history)}" if backup.history else "no completed epoch"
+        if batch is None:
+            raise TrainingError(
+                f"the validation loss became {value} in epoch {epoch + 1} while the training "
+                "loss stayed finite: the validation data hold values the model cannot compute "
+                "with (far beyond the training data's range?); check them, or rescale the data "
+                f"(`data: {{standardize: true}}`). The last good backup ({kept}) is in "
+                f"{backup_dir}",
+                spec.locate("data"),
+            )
         raise TrainingError(
             f"the loss became {value} in epoch {epoch + 1}, batch {batch + 1}; training stopped. "
             f"The last good backup ({kept}) is in {backup_dir}; lower the learning rate or add "

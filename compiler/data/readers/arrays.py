@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.data.raw import RawData, detect_task
+from compiler.data.raw import RawData, detect_task, labels_as_int32
 from compiler.errors import DataError, Location, did_you_mean
 
 
@@ -235,7 +235,7 @@ def _assemble(inputs: dict, targets: dict, load: Callable, shown: Callable) -> R
                 )
             check_finite(array, where[name])
             if array.dtype == np.float64:
-                array = array.astype(np.float32)
+                array = _to_float32(array, where[name])
             arrays[group][name] = array
     counts = {name: a.shape[0] for group in arrays.values() for name, a in group.items()}
     if len(set(counts.values())) > 1:
@@ -244,7 +244,9 @@ def _assemble(inputs: dict, targets: dict, load: Callable, shown: Callable) -> R
     target_values = list(arrays["targets"].values())
     task = detect_task(target_values[0]) if len(target_values) == 1 else "regression"
     if task == "classification":
-        arrays["targets"] = {k: v.astype(np.int32) for k, v in arrays["targets"].items()}
+        arrays["targets"] = {
+            k: labels_as_int32(v, Location(where[k])) for k, v in arrays["targets"].items()
+        }
     count = next(iter(counts.values()), 0)
     return RawData(
         inputs=arrays["inputs"],
@@ -253,6 +255,25 @@ def _assemble(inputs: dict, targets: dict, load: Callable, shown: Callable) -> R
         origins=ArrayOrigins(np.arange(count)),
         target_where={name: Location(where[name]) for name in arrays["targets"]},
     )
+
+
+def _to_float32(array: np.ndarray, shown_name: str) -> np.ndarray:
+    """``array`` as float32; a DataError names the first value too large for it."""
+    with np.errstate(over="ignore"):
+        cast = array.astype(np.float32)
+    bad = ~np.isfinite(cast)
+    if bad.any():
+        index = np.unravel_index(int(np.argmax(bad)), array.shape)
+        position = ", ".join(str(int(i)) for i in index[1:])
+        raise DataError(
+            f"example {int(index[0])}"
+            + (f" at [{position}]" if position else "")
+            + f" is {array[index]:g}, too large for a 32-bit float (largest "
+            f"{float(np.finfo(np.float32).max):.4g}; count of such values: {int(bad.sum())}); "
+            "rescale the array",
+            Location(shown_name),
+        )
+    return cast
 
 
 def check_finite(array: np.ndarray, shown_name: str) -> None:

@@ -63,9 +63,10 @@ def read_csv(
         if name not in header:
             raise DataError(
                 f"no column '{name}' in the header{did_you_mean(name, header)}; "
-                f"columns are: {', '.join(header)}",
+                f"columns are: {', '.join(header)}{_delimiter_hint(header, options.delimiter)}",
                 Location(shown_name, header_line),
             )
+    _check_used_columns(header, features, targets, shown_name, header_line)
     for name in options.categorical:
         if name not in features:
             raise DataError(
@@ -100,6 +101,13 @@ def read_csv(
             if not math.isfinite(values[i]):
                 raise DataError(
                     f"expected a finite number, got {text!r}",
+                    Location(shown_name, line, column[name] + 1, f"column '{name}'"),
+                )
+            if abs(values[i]) > FLOAT32_MAX:
+                # Models compute in float32: the value would become infinite.
+                raise DataError(
+                    f"{text!r} is too large for a 32-bit float (largest {FLOAT32_MAX:.4g}); "
+                    "rescale the column",
                     Location(shown_name, line, column[name] + 1, f"column '{name}'"),
                 )
         return values
@@ -182,6 +190,48 @@ def read_csv(
     )
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """A hint to set `delimiter` when the header is one column holding another separator."""
+    if len(header) != 1:
+        return ""
+    for candidate, shown in ((";", ";"), ("\t", "\\t"), ("|", "|"), (",", ",")):
+        if candidate != delimiter and candidate in header[0]:
+            return (
+                f" (the header looks separated by {shown!r}, not {delimiter!r}: "
+                f"set `delimiter: {shown!r}` in the `csv:` section)"
+            )
+    return ""
+
+
+def _check_used_columns(
+    header: list[str], features: list[str], targets: list[str], shown_name: str, header_line: int
+) -> None:
+    """Refuse columns that cannot be told apart or that leak the target into the inputs.
+
+    A header naming two columns alike (or leaving a used column unnamed) would
+    silently read one column twice.
+    """
+    for number, name in enumerate(header, start=1):
+        if not name and ("" in features or "" in targets):
+            raise DataError(
+                f"column {number} has no name in the header; name it, or list the columns "
+                "to use under `features:`",
+                Location(shown_name, header_line, number),
+            )
+    used = {*features, *targets}
+    for name in sorted(used):
+        columns = [number for number, title in enumerate(header, start=1) if title == name]
+        if len(columns) > 1:
+            raise DataError(
+                f"the header names {len(columns)} columns '{name}' (columns "
+                f"{', '.join(map(str, columns))}); give each column its own name",
+                Location(shown_name, header_line, columns[1]),
+            )
+
+
 def read_utf8(path: Path, shown_name: str) -> str:
     """The text of ``path`` as UTF-8 (a byte-order mark is dropped).
 
@@ -224,7 +274,13 @@ def _text_labels(
     where: Location,
 ) -> tuple[np.ndarray, list[str]]:
     """Encode text labels as class indices in sorted order (fixed by the training file)."""
+    fresh = name not in categories
     known = categories.setdefault(name, sorted(set(text)))
+    if fresh and len(known) == 1:
+        raise DataError(
+            f"every label is {known[0]!r}: a classifier needs examples of two or more classes",
+            Location(where.file, path=f"column '{name}'"),
+        )
     index = {value: i for i, value in enumerate(known)}
     labels = np.empty(len(text), dtype=np.int32)
     for i, ((line, _), value) in enumerate(zip(body, text, strict=True)):

@@ -57,7 +57,16 @@ def read_image_folder(
             p for p in (folder / name).iterdir() if p.is_file() and not p.name.startswith(".")
         )
         if not files:
-            raise DataError("class folder holds no images", Location(f"{shown_name}/{name}"))
+            inner = sorted(p.name for p in (folder / name).iterdir() if p.is_dir())
+            hint = (
+                f" (only subfolders: {', '.join(inner[:5])}; images must lie directly in the "
+                "class folder)"
+                if inner
+                else ""
+            )
+            raise DataError(
+                f"class folder holds no images{hint}", Location(f"{shown_name}/{name}")
+            )
         for file in files:
             where = f"{shown_name}/{name}/{file.name}"
             if file.suffix.lower() not in IMAGE_SUFFIXES:
@@ -70,12 +79,21 @@ def read_image_folder(
                     tf.io.read_file(str(file)), channels=channels, expand_animations=False
                 )
             except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as err:
-                reason = str(err).splitlines()[0][:120]
+                from compiler.tf_runtime import tf_error_text
+
+                reason = tf_error_text(err, 120)
                 raise DataError(f"cannot decode the image: {reason}", Location(where)) from None
             image = tf.image.resize(tf.cast(image, tf.float32) / 255.0, size)
             images.append(image.numpy())
             labels.append(classes.index(name))
             origins.append(where)
+    if class_names is None and len(found) == 1:
+        # Every label would be 0: a "classifier" that cannot be wrong learns nothing.
+        raise DataError(
+            f"found one class folder ('{found[0]}'); a classifier needs two or more: give "
+            "the folder that holds one subfolder per class",
+            Location(shown_name),
+        )
     return RawData(
         inputs={input_name: np.stack(images).astype(np.float32)},
         targets={"label": np.array(labels, dtype=np.int32)},

@@ -83,12 +83,23 @@ def read_text(
                 "expected `label<TAB>text`, found no tab", Location(shown_name, number)
             )
         label, _, body = line.partition("\t")
+        if not label.strip():
+            raise DataError(
+                "the label before the tab is empty; expected `label<TAB>text`",
+                Location(shown_name, number, 1),
+            )
         labels.append(label.strip())
         lines.append(body)
         origins.append(f"{shown_name}:{number}")
     if training is None:
         vocab = CharVocabulary("".join(lines))
         class_names = sorted(set(labels))
+        if len(class_names) == 1:
+            raise DataError(
+                f"every line is labelled {class_names[0]!r}: a classifier needs examples of "
+                "two or more classes",
+                Location(shown_name),
+            )
         max_length = options.max_length
     else:
         class_names = training.class_names

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.data.raw import RawData, detect_task
+from compiler.data.raw import RawData, detect_task, labels_as_int32
 from compiler.data.readers.arrays import check_finite
 from compiler.data.schema import TFRecordFeature
 from compiler.errors import DataError, Location
@@ -47,6 +47,11 @@ def read_tfrecord(
             f"not a valid TFRecord file (corrupt after record {record})", Location(shown_name)
         ) from None
     if record == 0:
+        if path.stat().st_size > 0:
+            raise DataError(
+                f"not a TFRecord file: its {path.stat().st_size} bytes hold no complete record",
+                Location(shown_name),
+            )
         raise DataError("the file holds no records", Location(shown_name))
     arrays = {name: np.stack(values) for name, values in columns.items()}
     for name, array in arrays.items():
@@ -60,5 +65,8 @@ def read_tfrecord(
     target_arrays = {name: arrays[name] for name in targets}
     task = detect_task(target_arrays[targets[0]])
     if task == "classification":
-        target_arrays = {k: v.astype(np.int32) for k, v in target_arrays.items()}
+        target_arrays = {
+            k: labels_as_int32(v, Location(shown_name, path=f"feature '{k}'"))
+            for k, v in target_arrays.items()
+        }
     return RawData(inputs=inputs, targets=target_arrays, task=task)
