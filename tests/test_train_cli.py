@@ -53,6 +53,27 @@ def test_evaluate_writes_json(trained):
     assert json.loads((folder / "e.json").read_text())["split"] == "test"
 
 
+def test_evaluate_set_changes_the_data_only(trained):
+    folder, _, _ = trained
+    model_dir = folder / "out" / "iris_mlp"
+    result = _invoke("evaluate", model_dir, "--set", "training.batch_size=7")
+    assert result.exit_code == 0, result.output
+    for item in ("layers[0].dense.units=5", "training.loss=mse", "name=other"):
+        result = _invoke("evaluate", model_dir, "--set", item)
+        assert result.exit_code == 2, result.output
+        assert f"--set {item}: evaluate uses the trained model as it is" in result.output
+
+
+def test_non_finite_numbers_are_written_as_null(tmp_path):
+    from compiler.training.atomic import write_json
+
+    write_json(tmp_path / "m.json", {"loss": float("nan"), "auc": np.float32(np.inf),
+                                     "history": [1.5, np.array([np.nan, 2.0])]})
+    text = (tmp_path / "m.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"loss": None, "auc": None, "history": [1.5, [None, 2.0]]}
+
+
 @pytest.mark.parametrize("content", [None, b"", b"garbage, not a zip", "truncated"])
 def test_bad_model_file_exits_1(trained, tmp_path, content):
     folder, _, _ = trained

@@ -142,6 +142,22 @@ def _how_to_continue(backup_dir, spec: str, sets, epochs, out_root: str,
             f"{shlex.join([*words, '--resume'])}")
 
 
+# What `evaluate --set` may change: where the data come from and how they are
+# split and batched. The model, its loss and its metrics are the trained ones.
+_EVALUATE_SETS = ("data.", "data[", "vars.", "training.batch_size", "training.seed")
+
+
+def _evaluate_overrides(sets: tuple[str, ...]) -> list[str]:
+    for item in sets:
+        key = item.split("=", 1)[0].strip()
+        if not (key.startswith(_EVALUATE_SETS) or key in ("data", "vars")):
+            raise click.UsageError(
+                f"--set {item}: evaluate uses the trained model as it is, with its own loss "
+                "and metrics; --set can change only the data (data.*, vars.*, "
+                "training.batch_size, training.seed). To evaluate another model, train it")
+    return list(sets)
+
+
 @click.command()
 @click.argument("target", metavar="MODEL_DIR_OR_SPEC", type=click.Path())
 @click.option("--split", type=click.Choice(["train", "validation", "test"]), default="test",
@@ -153,11 +169,12 @@ def _how_to_continue(backup_dir, spec: str, sets, epochs, out_root: str,
               help="JSON file for the metrics [default: <model dir>/evaluation_<split>.json].")
 def evaluate(target: str, split: str, sets: tuple[str, ...], out_root: str, output: str | None) -> None:
     """Evaluate a trained model (its folder, model.keras or spec) on a data split."""
+    overrides = _evaluate_overrides(sets)
     _must_exist(target, "model")
     _quiet_tensorflow()
     from compiler.training.evaluation import evaluate as run_evaluation
 
-    metrics, path = run_evaluation(target, split, out_root, _overrides(sets), output)
+    metrics, path = run_evaluation(target, split, out_root, overrides, output)
     for name, value in metrics["metrics"].items():
         click.echo(f"{name}: {value:.6g}")
     click.echo(f"{split}: {metrics['examples']} examples; wrote {path}")
