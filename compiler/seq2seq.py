@@ -36,24 +36,54 @@ def vocabularies(metadata: dict) -> tuple[list[str], list[str], int]:
     return data["input_vocabulary"], data["output_vocabulary"], int(data["stop_id"])
 
 
-def encode(text: str, vocabulary: list[str], length: int) -> np.ndarray:
-    index = {symbol: i for i, symbol in enumerate(vocabulary)}
+def _shown(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, shortened when long (a 10,000-character input)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"
+
+
+def encode(text: str, vocabulary: list[str], length: int | None, where: str = "the input"
+           ) -> np.ndarray:
+    """Ids of ``text``, 0-padded to ``length`` (None: no padding), as a (1, steps) array.
+
+    Raises:
+        DataError: the text is empty or only whitespace, has characters outside the
+            vocabulary, or is longer than the model reads. ``where`` names the
+            text in the message (e.g. ``TEXTS[2]``).
+    """
+    if not text.strip():
+        what = "empty" if not text else "only whitespace"
+        raise DataError(f"{where} is {what}: give the text to translate")
+    index = {symbol: i for i, symbol in enumerate(vocabulary) if len(symbol) == 1}
     unknown = sorted({c for c in text if c not in index})
     if unknown:
-        raise DataError(f"the input {text!r} has characters the model does not know: "
-                        f"{''.join(unknown)!r}")
-    if len(text) > length:
-        raise DataError(f"the input {text!r} is {len(text)} characters; the model reads at "
+        known = "".join(sorted(index))
+        raise DataError(f"{where} {_shown(text)} has characters the model does not know: "
+                        f"{_shown(''.join(unknown))}; it knows {_shown(known, 80)}")
+    if length is not None and len(text) > length:
+        shown = _shown(text) if len(text) <= 40 else f"{text[:40]!r}…"
+        raise DataError(f"{where} {shown} is {len(text)} characters; the model reads at "
                         f"most {length}")
-    ids = [index[c] for c in text] + [0] * (length - len(text))
+    ids = [index[c] for c in text]
+    if length is not None:
+        ids += [0] * (length - len(text))
     return np.asarray([ids], dtype="int32")
 
 
 def translate(inference_model: Any, texts: list[str], in_vocab: list[str], out_vocab: list[str],
               stop_id: int) -> list[Translation]:
-    """Greedy-decode each text with the inference graph (tokens, attention)."""
-    length = int(inference_model.inputs[0].shape[1])
-    batch = np.concatenate([encode(t, in_vocab, length) for t in texts])
+    """Greedy-decode each text with the inference graph (tokens, attention).
+
+    An encoder input of variable length (shape ``[null]``) is padded to the
+    longest of ``texts``.
+    """
+    static = inference_model.inputs[0].shape[1]
+    length = int(static) if static is not None else max(len(t) for t in texts)
+    batch = np.concatenate([
+        encode(t, in_vocab, length, "the input" if len(texts) == 1 else f"TEXTS[{i + 1}]")
+        for i, t in enumerate(texts)
+    ])
     tokens, attention = inference_model.predict(batch, verbose=0)
     results = []
     for text, ids, alpha in zip(texts, tokens, attention):
@@ -69,27 +99,42 @@ def translate(inference_model: Any, texts: list[str], in_vocab: list[str], out_v
 
 
 def plot_attention(translation: Translation, path: Path) -> None:
-    """Heat-map of the attention weights: output characters × input characters."""
+    """Heat-map of the attention weights: output characters × input characters.
+
+    The picture is written atomically (a failed write leaves no partial file).
+    """
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    alpha = translation.attention
-    fig, ax = plt.subplots(figsize=(max(4, 0.35 * alpha.shape[1] + 1.5),
-                                    max(3, 0.35 * alpha.shape[0] + 1.2)))
+    from compiler.atomic import write_bytes_atomic
+
+    alpha = np.asarray(translation.attention, dtype=float)
+    if alpha.ndim != 2 or alpha.size == 0:
+        alpha = np.zeros((max(len(translation.output_tokens), 1),
+                          max(len(translation.source_tokens), 1)))
+    fig, ax = plt.subplots(figsize=(min(max(4, 0.35 * alpha.shape[1] + 1.5), 40),
+                                    min(max(3, 0.35 * alpha.shape[0] + 1.2), 40)))
     image = ax.imshow(alpha, cmap="viridis", aspect="auto", vmin=0, vmax=max(alpha.max(), 1e-6))
     ax.set_xticks(range(len(translation.source_tokens)))
     ax.set_xticklabels([c if c != " " else "␣" for c in translation.source_tokens], fontsize=8)
-    ax.set_yticks(range(len(translation.output_tokens)))
-    ax.set_yticklabels(translation.output_tokens, fontsize=8)
+    # An empty output still has one row: the step that produced <stop>.
+    ax.set_yticks(range(len(translation.output_tokens) or 1))
+    ax.set_yticklabels(translation.output_tokens or ["<stop>"], fontsize=8)
     ax.set_xlabel("input")
     ax.set_ylabel("output")
-    ax.set_title(f"{translation.source!r} → {translation.output!r}", fontsize=9)
+    ax.set_title(f"{_shown(translation.source)} → {_shown(translation.output)}", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention α")
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())
 
 
 def load_model_folder(folder: Path):

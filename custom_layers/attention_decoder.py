@@ -185,9 +185,15 @@ class AttentionDecoder(keras.layers.Layer):
 
     # ------------------------------------------------------------------ shapes
     def compute_mask(self, inputs, mask=None):
-        if isinstance(inputs, (list, tuple)) and len(inputs) == 2 and isinstance(
-                mask, (list, tuple)):
-            return [mask[1], None]  # padded target steps carry no loss
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 2:
+            # Padded target steps carry no loss and count in no metric. The
+            # teacher-forcing input is <start> followed by the target, so its
+            # non-padding ids (0 pads) line up with the target's steps, the
+            # <stop> step included.
+            given = mask[1] if isinstance(mask, (list, tuple)) else None
+            if given is None:
+                given = ops.not_equal(ops.cast(inputs[1], "int32"), 0)
+            return [given, None]
         return [None, None]
 
     def compute_output_spec(self, inputs, mask=None, training=None):

@@ -166,12 +166,18 @@ class MinimalGRU(keras.layers.RNN):
         cell = self.cell
         # Time-major before the projection: the transpose then moves
         # input_dim columns instead of 2 * units, and the loop reads its
-        # steps without another transpose.
-        projected = cell.project_inputs(
-            ops.transpose(sequences, (1, 0, 2)), training=training, time_major=True
-        )
-        if mask is not None:
-            mask = ops.transpose(mask, (1, 0))
+        # steps without another transpose. Only with a known number of steps:
+        # `backend.rnn` takes a time-major input's length from its axis 1 when
+        # `input_length` is None, which is the batch size, so a traced graph
+        # with a fixed batch and a variable length (the TFLite export, a
+        # SavedModel signature with a fixed batch) would stop after `batch`
+        # steps. Batch-major, the loop counts the steps itself.
+        time_major = sequences.shape[1] is not None
+        if time_major:
+            sequences = ops.transpose(sequences, (1, 0, 2))
+            if mask is not None:
+                mask = ops.transpose(mask, (1, 0))
+        projected = cell.project_inputs(sequences, training=training, time_major=time_major)
         # Read once here: a variable read inside the loop is repeated at every
         # step, and its gradient is accumulated step by step.
         recurrent_kernel = ops.convert_to_tensor(cell.recurrent_kernel)
@@ -188,12 +194,12 @@ class MinimalGRU(keras.layers.RNN):
             go_backwards=self.go_backwards,
             mask=mask,
             unroll=self.unroll,
-            input_length=sequences.shape[1],
-            time_major=True,
+            input_length=projected.shape[0 if time_major else 1],
+            time_major=time_major,
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
         )
-        if self.return_sequences:
+        if self.return_sequences and time_major:
             outputs = ops.transpose(outputs, (1, 0, 2))
         return last_output, outputs, states
 

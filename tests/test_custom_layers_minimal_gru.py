@@ -106,6 +106,36 @@ def test_layer_matches_reference(data, masked, go_backwards, return_sequences):
     np.testing.assert_allclose(state, expected_state, atol=1e-5)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="traces a tf.function")
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_fixed_batch_and_variable_length_runs_every_step(data, go_backwards, return_sequences):
+    """A graph traced with a known batch and an unknown number of steps, as the
+    TFLite export traces it (batch 1): Keras's time-major loop took its length
+    from the batch axis there and stopped after `batch` steps."""
+    import tensorflow as tf
+
+    layer = MinimalGRU(
+        UNITS, return_sequences=return_sequences, go_backwards=go_backwards, return_state=True
+    )
+    layer.build((None, None, FEATURES))
+    layer.set_weights(_weights(data))
+    traced = tf.function(
+        lambda x, mask: layer(x, mask=mask),
+        input_signature=[
+            tf.TensorSpec([BATCH, None, FEATURES], tf.float32),
+            tf.TensorSpec([BATCH, None], tf.bool),
+        ],
+    )
+    output, state = to_numpy(traced(data["x"], data["mask"]))
+    expected_seq, expected_state = minimal_gru_reference(
+        data["x"], *_weights(data), mask=data["mask"], go_backwards=go_backwards
+    )
+    expected = expected_seq if return_sequences else expected_seq[:, -1]
+    np.testing.assert_allclose(output, expected, atol=1e-5)
+    np.testing.assert_allclose(state, expected_state, atol=1e-5)
+
+
 @pytest.mark.parametrize("unroll", [False, True])
 def test_initial_state_and_unroll_match_reference(data, unroll):
     layer = MinimalGRU(UNITS, return_sequences=True, unroll=unroll)

@@ -114,3 +114,50 @@ def test_loads_in_a_process_that_cannot_import_the_project(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "OK" in result.stdout
+
+
+def test_indexed_outputs_of_one_layer_get_distinct_names(write_spec, tmp_path):
+    """`att` and `att[1]` (context and attention weights), `bi[0]` and `bi[1]` (the
+    halves of an unmerged bidirectional layer) would all export under the layer's name."""
+    import tensorflow as tf
+
+    from compiler.api import build_model, load_spec
+    from compiler.export.run import export_from_spec
+
+    path = write_spec("""
+        nncompile: 1
+        name: indexed
+        inputs: {tokens: {shape: [6], dtype: int32}}
+        layers:
+          - embedding: {input_dim: 5, output_dim: 3, mask_zero: true}
+          - bidirectional: {layer: {gru: {units: 2, return_sequences: true}}, merge_mode: null,
+                            name: bi}
+          - gru: {units: 4, return_sequences: true, return_state: true, inputs: "bi[0]",
+                  name: enc}
+          - additive_attention: {units: 3, inputs: ["enc[1]", enc],
+                                 return_attention_scores: true, name: att}
+        outputs: [att, "att[1]", "bi[0]", "bi[1]"]
+        """)
+    spec = load_spec(path)
+    model = build_model(spec)
+    export_from_spec(model, spec, tmp_path / "out", formats=["saved_model"])
+    meta = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert [o["name"] for o in meta["outputs"]] == ["att", "att_1", "bi", "bi_1"]
+    assert [o["shape"] for o in meta["outputs"]] == [[None, 4], [None, 6], [None, 6, 2],
+                                                    [None, 6, 2]]
+    serve = tf.saved_model.load(str(tmp_path / "out" / "saved_model")).signatures[
+        "serving_default"]
+    tokens = np.array([[1, 2, 3, 0, 0, 0]], "int32")
+    got = serve(tokens=tf.constant(tokens))
+    expected = model(tokens)
+    for name, value in zip(["att", "att_1", "bi", "bi_1"], expected):
+        np.testing.assert_allclose(got[name].numpy(), np.asarray(value), atol=1e-6)
+    assert np.all(got["att_1"].numpy()[0, 3:] == 0.0)  # padded steps get no attention
+
+
+def test_repeated_output_names_are_refused_clearly():
+    from compiler.errors import ExportError
+
+    model = make_two_headed()
+    with pytest.raises(ExportError, match="would both be called 'y'"):
+        model_signature(model, output_names=["y", "y"])

@@ -136,3 +136,52 @@ def test_tolerance_failure_keeps_previous_file(tmp_path):
     with pytest.raises(ExportError, match="tolerance"):
         export_tflite(model, tmp_path / "m.tflite", quantize="float16", tolerance=1e-12)
     assert (tmp_path / "m.tflite").read_bytes() == before
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_variable_length_minimal_gru_matches_keras_at_every_length(go_backwards, tmp_path):
+    """Inputs of shape (None,) tokens: the flatbuffer is traced with batch 1 and an
+    unknown number of steps; padded sequences of every true length must agree."""
+    from custom_layers import MinimalGRU
+
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(4, 5, mask_zero=True)(inp)
+    x = MinimalGRU(6, go_backwards=go_backwards)(x)
+    model = keras.Model(inp, keras.layers.Dense(2, name="out")(x))
+    export_tflite(model, tmp_path / "m.tflite")
+    rng = np.random.default_rng(4)
+    for steps in (1, 7, 19):
+        tokens = rng.integers(1, 4, (1, steps)).astype("int32")
+        padded = np.pad(tokens, ((0, 0), (0, 5)))
+        got = _run(tmp_path / "m.tflite", {"tokens": padded})["out"]
+        np.testing.assert_allclose(got, np.asarray(model(tokens)), atol=1e-5)
+
+
+def test_integer_outputs_are_compared_as_ids_not_as_magnitudes():
+    """Greedy-decoded tokens: one differing id is 1/40 of the ids, whatever its value,
+    and the attention of that example is left out of the float comparison."""
+    from compiler.export.tflite import TfliteReport, _compare_discrete
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 14, (4, 10)).astype("int32")
+    attention = rng.random((4, 10, 7)).astype("float32")
+    got_tokens = tokens.copy()
+    got_tokens[2, 5] = 1 if tokens[2, 5] == 13 else 13  # far away in value
+    got_attention = attention + 1e-6
+    got_attention[2] = 0.0  # that example decoded a different history
+    expected = {"tokens": tokens, "attention": attention}
+    got = {"tokens": got_tokens, "attention": got_attention}
+
+    def report(tolerance):
+        return TfliteReport(path=None, quantize="dynamic", size_bytes=0, ops=[], select_ops=[],
+                            tolerance=tolerance)
+
+    ok = report(0.1)
+    _compare_discrete(ok, expected, got, ["tokens"])
+    assert ok.agreement == pytest.approx(39 / 40) and ok.agreement_kind == "token"
+    assert ok.max_rel_diff < 1e-5
+    assert "token agreement 97.5%" in ok.summary()
+    with pytest.raises(ExportError, match=r"other ids than Keras in 2.5% of the values of "
+                                          r"output 'tokens'"):
+        _compare_discrete(report(1e-4), expected, got, ["tokens"])

@@ -103,3 +103,139 @@ def test_inference_graph_drops_teacher_forcing_and_shares_weights():
     tokens, attention = inference.predict(x, verbose=0)
     assert tokens.shape == (3, 11) and tokens.dtype == np.int32
     assert attention.shape == (3, 11, 29)
+
+
+ADDITION_SPEC = """\
+nncompile: 1
+name: tiny_adder
+inputs:
+  encoder_input: {{shape: [{encoder_length}], dtype: int32}}
+  decoder_input: {{shape: [5], dtype: int32}}
+layers:
+  - embedding: {{input_dim: 12, output_dim: 4, mask_zero: true, inputs: encoder_input}}
+  - lstm: {{units: 6, return_sequences: true, name: encoder}}
+  - attention_decoder:
+      inputs: [encoder, decoder_input]
+      vocab_size: 13
+      units: 5
+      embedding_dim: 3
+      attention_units: 4
+      cell: lstm
+      start_token: 11
+      stop_token: 12
+      max_length: 5
+      name: decoder_target
+outputs: [decoder_target]
+data:
+  generate: {{task: addition, samples: 200, length: 3, seed: 2}}
+  split: {{validation: 0.1, test: 0.1}}
+training:
+  loss: sparse_categorical_crossentropy
+  metrics: [accuracy]
+  epochs: 1
+"""
+
+
+@pytest.fixture(scope="module")
+def adder_folders(tmp_path_factory):
+    """Untrained addition models (fixed and variable encoder length), written by `build`."""
+    root = tmp_path_factory.mktemp("adders")
+    folders = {}
+    for kind, length in (("fixed", "7"), ("variable", "null")):
+        spec = root / f"{kind}.yaml"
+        spec.write_text(ADDITION_SPEC.format(encoder_length=length))
+        out = root / kind
+        run = CliRunner().invoke(cli, ["build", str(spec), "--out", str(out)])
+        assert run.exit_code == 0, run.output
+        folders[kind] = out / "tiny_adder"
+    return folders
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "the input is empty"),
+    ("   ", "the input is only whitespace"),
+    ("1" * 10_000, "is 10000 characters; the model reads at most 7"),
+    ("a" * 10_000, "characters the model does not know: 'a'; it knows '+0123456789'"),
+    ("1😀+2", "characters the model does not know: '😀'"),
+    ("12-3", "characters the model does not know: '-'"),
+])
+def test_translate_refuses_hostile_text_in_one_short_line(adder_folders, text, message):
+    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), text])
+    assert run.exit_code == 1, run.output
+    assert message in run.output and "Traceback" not in run.output
+    assert len(run.output) < 300  # a 10,000-character input is not echoed whole
+
+
+def test_translate_names_which_text_is_wrong(adder_folders):
+    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), "1+2", ""])
+    assert run.exit_code == 1 and "TEXTS[2] is empty" in run.output, run.output
+
+
+def test_translate_with_a_variable_length_encoder_input(adder_folders, tmp_path):
+    png = tmp_path / "a.png"
+    run = CliRunner().invoke(cli, ["translate", str(adder_folders["variable"]), "12+345", "1+2",
+                                   "--attention", str(png)])
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith("12+345\t") and "\n1+2\t" in run.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_attention_heat_map_that_cannot_be_written_is_a_user_error(adder_folders, tmp_path,
+                                                                    monkeypatch):
+    import errno
+
+    import compiler.atomic
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), "1+2",
+                                   "--attention", str(blocker / "a.png")])
+    assert run.exit_code == 1 and "is a file, not a folder" in run.output, run.output
+
+    def full_disk(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(compiler.atomic, "write_bytes_atomic", full_disk)
+    png = tmp_path / "a.png"
+    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), "1+2",
+                                   "--attention", str(png)])
+    assert run.exit_code == 1, run.output
+    assert "cannot write --attention: No space left on device" in run.output
+    assert not png.exists()
+
+
+def test_attention_heat_map_of_an_empty_output(tmp_path):
+    from compiler.seq2seq import Translation, plot_attention
+
+    for source in ("1+2", ""):
+        empty = Translation(source, "", list(source), [], np.zeros((1, len(source))))
+        plot_attention(empty, tmp_path / "e.png")
+        assert (tmp_path / "e.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_padded_target_steps_carry_no_loss_and_count_in_no_metric(tmp_path):
+    """Targets of different lengths (sums of 1 to 4 digits): the steps after <stop> are
+    padding, and neither the loss nor the accuracy may reward predicting it."""
+    import keras
+
+    from compiler.api import build_model
+    from compiler.data.pipeline import load_data
+
+    path = tmp_path / "adder.yaml"
+    path.write_text(ADDITION_SPEC.format(encoder_length=7))
+    spec = load_spec(path)
+    model = build_model(spec)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    inputs, targets = load_data(spec).arrays["train"]
+    assert (targets == 0).any()  # some targets are padded
+    probs = model(inputs)[0] if isinstance(model(inputs), (list, tuple)) else model(inputs)
+    mask = keras.ops.convert_to_numpy(probs._keras_mask)
+    np.testing.assert_array_equal(mask, inputs["decoder_input"] != 0)
+    probs = keras.ops.convert_to_numpy(probs)
+    keep = targets != 0
+    picked = np.take_along_axis(probs, targets[..., None], -1)[..., 0]
+    values = model.evaluate(inputs, targets, batch_size=len(targets), verbose=0,
+                            return_dict=True)
+    assert values["loss"] == pytest.approx(-np.log(picked[keep]).mean(), rel=1e-4)
+    assert values["accuracy"] == pytest.approx((probs.argmax(-1) == targets)[keep].mean(),
+                                               abs=1e-6)

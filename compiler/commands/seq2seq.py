@@ -28,6 +28,12 @@ def translate(model_dir: str, texts: tuple[str, ...], attention_png: str | None)
         from compiler.errors import UsageError
 
         raise UsageError(f"--attention must name a .png file, got '{attention_png}'")
+    if attention_png:
+        from compiler.data.files import prepare_output
+
+        # Before the model is loaded and run: a folder that cannot be written
+        # fails at once, and no folder is created for a run that fails later.
+        prepare_output(attention_png, "--attention", create=False)
     spec, model, metadata = load_model_folder(Path(model_dir))
     if decoder_entry(spec) is None:
         raise ModelFileError(f"'{model_dir}' is not an encoder–decoder model "
@@ -38,7 +44,12 @@ def translate(model_dir: str, texts: tuple[str, ...], attention_png: str | None)
     for result in results:
         click.echo(f"{result.source}\t{result.output}")
     if attention_png:
-        plot_attention(results[0], Path(attention_png))
+        from compiler.data.files import write_failed
+
+        try:
+            plot_attention(results[0], Path(attention_png))
+        except OSError as err:
+            raise write_failed(attention_png, err, "--attention") from None
         click.echo(f"wrote {attention_png}")
 
 

@@ -26,6 +26,23 @@ from compiler.export.schema import EXPORT_FORMATS, TfliteOptions
 from compiler.export.signature import model_signature
 
 
+def distinct_output_names(refs: list[str], names: list[str]) -> list[str]:
+    """Signature names for the outputs ``refs`` (``att``, ``att[1]``), one per output.
+
+    An output ``name[i]`` is exported as ``name``; when two outputs would
+    share a name (a layer and its attention weights, the two halves of an
+    unmerged bidirectional layer), ``name[i]`` with i > 0 becomes ``name_i``.
+    """
+    out = []
+    for ref, name in zip(refs, names, strict=True):
+        base, _, index = ref.partition("[")
+        index = index.rstrip("]")
+        if names.count(name) > 1 and index not in ("", "0"):
+            name = f"{base}_{index}"
+        out.append(name)
+    return out
+
+
 def tflite_file_name(quantize: str | None) -> str:
     """``model.tflite`` for float32, ``model.<mode>.tflite`` for a quantised model."""
     return "model.tflite" if quantize is None else f"model.{quantize}.tflite"
@@ -83,6 +100,8 @@ def export_from_spec(
             teacher = found[0].inputs[1]
             input_names = [n for n in input_names if n != teacher]
             data_bundle = _without_input(data_bundle, teacher)
+        else:
+            output_names = distinct_output_names(list(spec.outputs), output_names)
     sig = model_signature(model, input_names, output_names)
     meta = build_metadata(sig, spec, data_bundle)
     out = Path(out_dir)

@@ -81,6 +81,12 @@ def model_signature(
             f"the model has {len(keras_outputs)} output(s), "
             f"but {len(names_out)} output name(s) were given: {names_out}"
         )
+    repeated = sorted({n for n in names_out if names_out.count(n) > 1})
+    if repeated:
+        raise ExportError(
+            f"two outputs of the model would both be called {repeated[0]!r} in the exported "
+            f"signature (output names {names_out}); give the outputs distinct names"
+        )
     inputs = [
         TensorInfo(n, (None, *tuple(t.shape[1:])), str(t.dtype))
         for n, t in zip(names_in, keras_inputs, strict=True)

@@ -62,7 +62,9 @@ class TfliteReport:
     max_abs_diff: float | None = None
     max_rel_diff: float | None = None
     agreement: float | None = None
-    """Share of samples whose top class (argmax of each output) matches Keras."""
+    """Share of samples whose top class (argmax of each output) matches Keras; for a
+    model with integer outputs (token ids of greedy decoding), the share of equal ids."""
+    agreement_kind: str = "top-1"
     accuracy: float | None = None
     keras_accuracy: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -78,7 +80,7 @@ class TfliteReport:
         if self.max_abs_diff is not None:
             parts.append(f"max |diff| vs Keras {self.max_abs_diff:.2e} on {self.samples} samples")
         if self.agreement is not None:
-            parts.append(f"top-1 agreement {self.agreement:.1%}")
+            parts.append(f"{self.agreement_kind} agreement {self.agreement:.1%}")
         if self.accuracy is not None:
             parts.append(f"accuracy {self.accuracy:.1%} (Keras {self.keras_accuracy:.1%})")
         parts.extend(self.notes)
@@ -330,10 +332,15 @@ def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, sample
         one = {name: array[i : i + 1].astype(_dtype(sig, name)) for name, array in batch.items()}
         rows.append(runner(**one))
     got = {name: np.concatenate([row[name] for row in rows]) for name in sig.output_names}
+    expected = {name: np.asarray(value) for name, value in expected.items()}
     report.samples = count
-    report.max_abs_diff = max_abs_diff(expected, got)
-    report.max_rel_diff = max_relative_diff(expected, got)
-    report.agreement = _agreement(expected, got)
+    discrete = [name for name, ref in expected.items() if _is_discrete(ref)]
+    if discrete:
+        _compare_discrete(report, expected, got, discrete)
+    else:
+        report.max_abs_diff = max_abs_diff(expected, got)
+        report.max_rel_diff = max_relative_diff(expected, got)
+        report.agreement = _agreement(expected, got)
     if targets is not None:
         first = sig.output_names[0]
         report.keras_accuracy = _accuracy(expected[first], targets, count)
@@ -344,6 +351,52 @@ def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, sample
             f"{report.max_rel_diff:.3g} relative to the output scale, more than the tolerance "
             f"{report.tolerance:g}; it was not written (raise `tolerance` to accept it)"
         )
+
+
+def _is_discrete(array: np.ndarray) -> bool:
+    """Integer or boolean outputs: ids (greedy-decoded tokens), not measurements."""
+    return np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_
+
+
+def _compare_discrete(report: TfliteReport, expected: dict, got: dict, discrete: list) -> None:
+    """Compare a model with integer outputs (e.g. the tokens of greedy decoding).
+
+    An id is right or wrong: its difference says nothing (token 7 is not
+    closer to token 8 than to token 1), and after one differing token a
+    decoder reads a different history, so the float outputs of that example
+    (its attention weights) differ legitimately. So the share of differing
+    ids must stay under the tolerance, and the float outputs are compared,
+    relative to their scale, on the examples whose ids all agree.
+    """
+    same_rows = None
+    worst_share, worst_name = 0.0, discrete[0]
+    for name in discrete:
+        ref = expected[name]
+        equal = got[name].reshape(ref.shape) == ref
+        share = 1.0 - float(np.mean(equal)) if equal.size else 0.0
+        if share > worst_share:
+            worst_share, worst_name = share, name
+        rows = equal.reshape(len(equal), -1).all(axis=1) if equal.ndim else equal
+        same_rows = rows if same_rows is None else same_rows & rows
+    report.agreement = 1.0 - worst_share
+    report.agreement_kind = "token"
+    agreeing = {name: ref[same_rows] for name, ref in expected.items()}
+    agreeing_got = {name: got[name].reshape(ref.shape)[same_rows] for name, ref in expected.items()}
+    report.max_abs_diff = max_abs_diff(agreeing, agreeing_got)
+    report.max_rel_diff = max_relative_diff(
+        {n: v for n, v in agreeing.items() if n not in discrete},
+        {n: v for n, v in agreeing_got.items() if n not in discrete},
+    )
+    if worst_share > report.tolerance:
+        raise ExportError(
+            f"the TFLite model ({report.quantize or 'float32'}) gives other ids than Keras in "
+            f"{worst_share:.1%} of the values of output '{worst_name}' on {len(same_rows)} "
+            f"samples, more than the tolerance {report.tolerance:g}; it was not written "
+            "(raise `tolerance` to accept it)"
+        )
+    if not np.any(same_rows):
+        report.notes.append("no sample had all its ids equal to Keras's, so the float outputs "
+                            "were not compared")
 
 
 def _signature_runner(content: bytes, needs_flex: bool):

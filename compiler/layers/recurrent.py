@@ -52,12 +52,38 @@ class _Recurrent(WeightedSpec):
     recurrent_initializer: Initializer | None = None
     recurrent_regularizer: Regularizer | None = None
 
+    state_names: ClassVar[tuple[str, ...]] = ("h",)
+    """The states a layer of this type carries (its initial states, in order)."""
+
     def check_shapes(self, shapes, sources):
         if len(shapes[0]) != 3:
             hint = ("add `- reshape: [steps, features]`" if len(shapes[0]) == 2 else
                     "use time_distributed or reshape to (steps, features)")
             return rank_message(self.type_name, "sequences (steps, features)", shapes[0],
                                 sources[0], hint)
+        if self.unroll and shapes[0][1] is None:
+            return (f"{self.type_name} with unroll: true needs a fixed number of steps; "
+                    f"'{sources[0]}' has a variable length (give its shape, e.g. [20, ...], "
+                    "or leave unroll out)")
+        return self.check_initial_states(shapes[1:], sources[1:])
+
+    def check_initial_states(self, shapes, sources, copies: int = 1, wrapper: str = ""):
+        """The further inputs are the initial states: as many as the layer has, each (units,)."""
+        if not shapes:
+            return None
+        kind = f"{wrapper}{' ' if wrapper else ''}{self.type_name}"
+        names = [f"{n}{'_forward' if copies > 1 and i < len(self.state_names) else ''}"
+                 f"{'_backward' if copies > 1 and i >= len(self.state_names) else ''}"
+                 for i, n in enumerate(self.state_names * copies)]
+        if len(shapes) != len(names):
+            given = ", ".join(f"'{s}'" for s in sources)
+            return (f"{kind} takes its sequence and then {len(names)} initial state(s) "
+                    f"({', '.join(names)}), got {len(shapes)} ({given})")
+        for name, shape, source in zip(names, shapes, sources, strict=True):
+            if tuple(shape[1:]) != (self.units,):
+                shown = "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+                return (f"{kind} has units {self.units}, so its initial state {name} must "
+                        f"have shape (None, {self.units}); '{source}' has shape {shown}")
         return None
 
     def estimate_params(self, shapes):
@@ -110,6 +136,7 @@ class LSTM(_Gated):
 
     keras_class: ClassVar = "LSTM"
     gates: ClassVar[int] = 4
+    state_names: ClassVar[tuple[str, ...]] = ("h", "c")
     unit_forget_bias: bool = True
     """Start the forget-gate bias at 1."""
 
@@ -150,6 +177,44 @@ class _WrappedRNN(dict):
     pass
 
 
+def _wrapped_error(loc: tuple, message: str, value: Any = None):
+    """A validation error at ``loc`` inside a wrapper's ``layer:`` (for its location)."""
+    from pydantic_core import ValidationError
+
+    return ValidationError.from_exception_data("layer", [
+        {"type": "value_error", "loc": loc, "input": value, "ctx": {"error": ValueError(message)}}
+    ])
+
+
+def _validate_wrapped(cls, params: Any, written: str, wrapper: str):
+    """``cls.model_validate(params)`` for the layer inside a wrapper's ``layer: {written: ...}``.
+
+    Errors come out located under ``layer.<written>`` (not at the wrapper's
+    own keys, whose names an unknown key would otherwise be compared with),
+    and an unknown key is matched against the wrapped layer's parameters.
+    """
+    from pydantic import ValidationError
+
+    from compiler.errors import did_you_mean
+
+    try:
+        return cls.model_validate(params)
+    except ValidationError as err:
+        known = [n for n in cls.model_fields if n not in ("name", "inputs")]
+        line_errors = []
+        for error in err.errors(include_url=False):
+            loc = ("layer", written, *error["loc"])
+            if error["type"] == "extra_forbidden":
+                key = str(error["loc"][-1]) if error["loc"] else "?"
+                hint = did_you_mean(key, known)
+                tail = hint or f" (accepted: {', '.join(known)})"
+                where = f"{wrapper}'s" if wrapper else "the"
+                error = {"type": "value_error", "input": error["input"], "ctx": {"error": ValueError(
+                    f"unknown key '{key}' for {where} {written} layer{tail}")}}
+            line_errors.append({**error, "loc": loc})
+        raise ValidationError.from_exception_data("layer", line_errors) from None
+
+
 @register("bidirectional")
 class Bidirectional(LayerSpec):
     """Run a recurrent layer forwards and backwards and merge the two (concat by default).
@@ -172,21 +237,28 @@ class Bidirectional(LayerSpec):
     def inner(self) -> _Recurrent:
         if not isinstance(self.layer, dict) or len(self.layer) != 1:
             raise ValueError("`layer` is one recurrent layer, e.g. {lstm: {units: 64}}")
-        (kind, params), = self.layer.items()
+        (written, params), = self.layer.items()
         from compiler.layers import canonical_type
 
-        kind = canonical_type(kind)
+        kind = canonical_type(written)
         if kind not in _RNN_CLASSES:
             from compiler.errors import did_you_mean
 
-            raise ValueError(f"bidirectional wraps {', '.join(RNN_TYPES)}; got '{kind}'"
-                             f"{did_you_mean(kind, RNN_TYPES)}")
+            raise _wrapped_error(("layer", written), f"bidirectional wraps "
+                                 f"{', '.join(RNN_TYPES)}; got '{written}'"
+                                 f"{did_you_mean(kind, RNN_TYPES)}", written)
         if isinstance(params, (int, float)) and not isinstance(params, bool):
             params = {"units": params}
-        return _RNN_CLASSES[kind].model_validate(params or {})
+        return _validate_wrapped(_RNN_CLASSES[kind], params or {}, written, "bidirectional")
 
     def check_shapes(self, shapes, sources):
-        return self.inner().check_shapes(shapes, sources)
+        inner = self.inner()
+        problem = inner.check_shapes(shapes[:1], sources[:1])
+        if problem:
+            return problem
+        # Keras's Bidirectional gives the first half of the states to the forward layer.
+        return inner.check_initial_states(shapes[1:], sources[1:], copies=2,
+                                          wrapper="bidirectional")
 
     def estimate_params(self, shapes):
         return 2 * self.inner().estimate_params(shapes)
@@ -228,13 +300,25 @@ class TimeDistributed(LayerSpec):
         (written, params), = self.layer.items()
         kind = canonical_type(written)
         if kind not in LAYER_TYPES:
-            raise ValueError(f"unknown layer type '{written}'{did_you_mean(written, LAYER_TYPES)}")
+            raise _wrapped_error(("layer", written), f"unknown layer type '{written}'"
+                                 f"{did_you_mean(written, LAYER_TYPES)}", written)
         cls = layer_class(kind)
         if cls.min_inputs != 1 or kind in ("time_distributed", "apply", "attention_decoder"):
-            raise ValueError(f"time_distributed wraps a layer of one input; '{written}' is not one")
+            raise _wrapped_error(("layer", written), "time_distributed wraps a layer of one "
+                                 f"input; '{written}' is not one", written)
         if params is not None and not isinstance(params, dict) and cls.shorthand:
             params = {cls.shorthand: params}
-        return cls.model_validate(params or {})
+        inner = _validate_wrapped(cls, params or {}, written, "time_distributed")
+        if kind == "masking" or getattr(inner, "mask_zero", False):
+            # keras.layers.TimeDistributed passes no mask on: the layers after
+            # it would read the padding as data, with no sign of it.
+            what = "a masking layer" if kind == "masking" else "an embedding with mask_zero: true"
+            raise _wrapped_error(("layer", written), (
+                f"time_distributed cannot carry the mask of {what}: Keras's "
+                "TimeDistributed passes no mask on, so later layers would read the padding "
+                f"as data; use the {kind} without time_distributed: it takes inputs of any "
+                "rank, and its mask reaches a time_distributed layer after it"), written)
+        return inner
 
     def check_shapes(self, shapes, sources):
         if len(shapes[0]) < 3:
