@@ -344,11 +344,34 @@ def build_model(spec: Spec, *, check_expect: bool = True):
     return build(spec, check_expect=check_expect).model
 
 
+def _label_problems(spec: Spec, result: BuildResult) -> list[Problem]:
+    """`labels:` must name as many classes as the (single) output gives."""
+    labels = getattr(spec, "labels", None)
+    outputs = result.model.outputs
+    if not labels or len(outputs) != 1:
+        return []
+    shape = outputs[0].shape
+    if len(shape) < 2 or shape[-1] is None:
+        return []
+    units = int(shape[-1])
+    # One unit is a binary classifier: its two classes, or the name of the positive one.
+    if len(labels) == units or (units == 1 and len(labels) == 2):
+        return []
+    wanted = "1 or 2 names" if units == 1 else f"{units} names, one per unit"
+    return [Problem(
+        f"`labels` has {len(labels)} names, but output '{spec.outputs[0]}' gives {units} "
+        f"value(s) per example (shape {tuple(shape)}); give {wanted}",
+        spec.locate("labels"))]
+
+
 def check_expectations(spec: Spec, result: BuildResult) -> None:
+    """Check `expect:` and that `labels:` fits the output; raise SpecError if not."""
+    problems = _label_problems(spec, result)
     expect = spec.expect
     if expect is None:
+        if problems:
+            raise SpecError(problems)
         return
-    problems = []
     if expect.params is not None and expect.params != result.total_params:
         diff = result.total_params - expect.params
         problems.append(Problem(

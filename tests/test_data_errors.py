@@ -65,6 +65,14 @@ def test_non_numeric_cell_names_row_and_column(tmp_path):
     )
 
 
+def test_empty_numeric_cell_is_called_a_missing_value_not_a_category(tmp_path):
+    # It said "got ''; if the column holds categories, add it to `categorical`".
+    spec = csv_spec(tmp_path, GOOD + "90,,310\n")
+    assert error_of(spec) == (
+        "h.csv:5:2: column 'rooms': expected a number, got an empty cell (a missing value); "
+        "fill it in or remove the row")
+
+
 def test_typo_in_a_numeric_target_is_not_taken_for_a_class(tmp_path):
     spec = csv_spec(tmp_path, "area,rooms,price\n\n50,2,300\n80,3,25o\n")
     assert error_of(spec) == "h.csv:4:3: column 'price': expected a number, got '25o'"

@@ -97,3 +97,37 @@ def test_bad_spec_exits_1_with_location(tmp_path):
     assert "unitz" in result.output
     assert "spec.yaml:" in result.output
     assert not out.exists()
+
+
+SKIP_AND_STATES = """\
+nncompile: 1
+name: skips
+inputs: {seq: [6, 3]}
+layers:
+  - lstm: {units: 4, return_sequences: true, return_state: true, name: enc}
+  - lstm: {units: 4, return_sequences: true, inputs: [enc, "enc[1]", "enc[2]"], name: dec}
+  - dense: {units: 4, name: mid1}
+  - dense: {units: 4, name: mid2}
+  - add: {inputs: [dec, mid2], name: res}
+"""
+
+
+def test_skip_connections_and_parallel_inputs_stay_visible(tmp_path):
+    # A skip connection was drawn straight through the boxes it skips, and the
+    # three inputs enc, enc[1], enc[2] of one layer were three identical arrows.
+    from compiler.api import load_spec
+    from compiler.plot import BOX_H, BOX_W, _crossings, _edges, _layout
+
+    (tmp_path / "spec.yaml").write_text(SKIP_AND_STATES, encoding="utf-8")
+    spec = load_spec(tmp_path / "spec.yaml")
+    depth, _, pos = _layout(spec)
+    edges = _edges(spec, depth, pos, BOX_W, BOX_H)
+    into_dec = [e for e in edges if e.dst == "dec"]
+    assert sorted(e.label for e in into_dec) == ["", "[1]", "[2]"]
+    assert len({e.end for e in into_dec}) == 3
+    (skip,) = [e for e in edges if (e.src, e.dst) == ("dec", "res")]
+    between = [pos[name] for name in ("mid1", "mid2")]
+    assert skip.rad != 0 and _crossings(skip.start, skip.end, skip.rad, between, BOX_W, BOX_H) == 0
+    result, out = plot(tmp_path, SKIP_AND_STATES, "graph.png")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == PNG_MAGIC

@@ -197,3 +197,70 @@ def test_repeat_on_a_plain_layer(write_spec):
         ("conv2d", "block1_conv_1", ["x"]), ("conv2d", "block1_conv_2", ["block1_conv_1"]),
         ("conv2d", "block1_conv_3", ["block1_conv_2"]), ("dense", "dense_1", ["block1_conv_3"]),
         ("dense", "dense_2", ["dense_1"])]
+
+
+def test_extends_replaces_a_choice_of_optimizer_schedule_loss_and_data_source(tmp_path):
+    # A child naming another optimizer (or schedule, loss, data source) replaces the
+    # base's; merging them key by key would give two and be refused.
+    (tmp_path / "base.yaml").write_text(
+        "name: base\ninputs: {x: [4]}\nlayers:\n  - dense: {units: 3, activation: softmax}\n"
+        "data: {builtin: iris, split: {validation: 0.2}}\n"
+        "training:\n  loss: {huber: {delta: 2.0}}\n"
+        "  optimizer: {sgd: {learning_rate: 0.1, momentum: 0.9}}\n"
+        "  schedule: {warmup: {epochs: 1, then: {step_decay: {factor: 0.5, every: 2}}}}\n")
+    (tmp_path / "x.npz").write_bytes(b"")
+    (tmp_path / "child.yaml").write_text(
+        "extends: base.yaml\nname: child\n"
+        "data: {npz: {path: x.npz, inputs: x, targets: y}}\n"
+        "training:\n  loss: sparse_categorical_crossentropy\n"
+        "  optimizer: {adam: {learning_rate: 0.01}}\n"
+        "  schedule: {warmup: {then: {cosine: {min_lr: 0.001}}}}\n")
+    tree = load_spec(tmp_path / "child.yaml").resolved_tree()
+    assert tree["training"]["optimizer"] == {"adam": {"learning_rate": 0.01}}
+    assert tree["training"]["loss"] == "sparse_categorical_crossentropy"
+    assert tree["training"]["schedule"] == {"warmup": {"epochs": 1,
+                                                       "then": {"cosine": {"min_lr": 0.001}}}}
+    assert "builtin" not in tree["data"] and tree["data"]["npz"]["path"] == "x.npz"
+    assert tree["data"]["split"] == {"validation": 0.2}  # the rest of `data:` still merges
+
+
+def test_extends_still_merges_a_choice_of_the_same_name_and_loss_per_output(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "name: base\ninputs: {x: [4]}\nlayers:\n  - dense: {units: 1, name: a}\n"
+        "  - dense: {units: 1, inputs: x, name: b}\noutputs: [a, b]\n"
+        "training:\n  loss: {a: mse, b: mae}\n"
+        "  optimizer: {sgd: {learning_rate: 0.1, momentum: 0.9}}\n")
+    (tmp_path / "child.yaml").write_text(
+        "extends: base.yaml\nname: child\n"
+        "training: {loss: {b: huber}, optimizer: {sgd: {learning_rate: 0.5}}}\n")
+    tree = load_spec(tmp_path / "child.yaml").resolved_tree()
+    assert tree["training"]["optimizer"] == {"sgd": {"learning_rate": 0.5, "momentum": 0.9}}
+    assert tree["training"]["loss"] == {"a": "mse", "b": "huber"}
+
+
+def test_a_child_that_renames_the_input_is_told_the_spec_has_two(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        "name: base\ninputs: {image: [4]}\nlayers:\n  - dense: 3\n")
+    (tmp_path / "child.yaml").write_text(
+        "extends: base.yaml\nname: child\ninputs: {x: [4]}\n")
+    with pytest.raises(SpecError) as err:
+        load_spec(tmp_path / "child.yaml")
+    assert "the spec has 2 inputs (image, x), so the first layer takes none by default" in str(err.value)
+
+
+def test_a_bad_set_value_is_located_at_the_set_not_at_the_replaced_line(write_spec):
+    # It was shown at spec.yaml's line of the value that --set replaced.
+    path = write_spec("""
+        name: ov
+        inputs: {x: [4]}
+        layers:
+          - dense: {units: 8}
+        training: {loss: mse, optimizer: {sgd: {learning_rate: 0.1}}}
+    """)
+    with pytest.raises(SpecError) as err:
+        load_spec(path, ["training.optimizer.sgd.learning_rate=abc", "layers[0].dense.units=x"])
+    text = str(err.value)
+    assert ("--set training.optimizer.sgd.learning_rate:1:38: "
+            "training.optimizer.sgd.learning_rate: expected a number, got 'abc'") in text
+    assert "--set layers[0].dense.units:1:23: layers[0].dense.units: expected an integer" in text
+    assert "spec.yaml" not in text

@@ -77,9 +77,10 @@ def load_data(
         for split, part in parts.items()
         if part is not None
     }
+    class_names = _class_names(spec, train)
     metadata.update(
         task=train.task,
-        class_names=train.class_names,
+        class_names=class_names,
         num_classes=num_classes,
         inputs=input_map,
         targets=output_map,
@@ -97,7 +98,7 @@ def load_data(
         validation=datasets["validation"],
         test=datasets["test"],
         arrays=arrays,
-        class_names=train.class_names,
+        class_names=class_names,
         num_classes=num_classes,
         task=train.task,
         metadata=metadata,
@@ -109,6 +110,33 @@ def load_data(
         },
         target_tasks={model: train.task_of(data) for model, data in output_map.items()},
     )
+
+
+def _class_names(spec: Any, train: RawData) -> list[str] | None:
+    """The spec's `labels:` name the classes when given, else the data's names do.
+
+    `labels:` renames the classes in index order (scikit-learn's `class_0` for
+    wine, a folder's subfolder names), so predictions, reports and metadata all
+    show the same names. Listing the data's own names in another order would
+    silently swap classes, so that is refused.
+    """
+    labels = getattr(spec, "labels", None)
+    names = train.class_names
+    if not labels:
+        return names
+    labels = [str(label) for label in labels]
+    if names is None:
+        return labels
+    names = [str(name) for name in names]
+    if len(names) != len(labels):
+        return names  # the output's size is checked against `labels:` at build time
+    if set(names) == set(labels) and names != labels:
+        raise DataError(
+            f"`labels` lists the data's classes in another order than the data numbers them: "
+            f"the data has {', '.join(names)} (class 0, 1, ...), the spec {', '.join(labels)}; "
+            "write them in the data's order, or leave `labels:` out",
+            locate(spec, "labels"))
+    return labels
 
 
 # Losses whose targets are class indices (0, 1, ...) or probabilities in [0, 1].

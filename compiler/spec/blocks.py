@@ -32,7 +32,13 @@ from typing import Any
 
 from compiler.errors import did_you_mean
 from compiler.layers import canonical_type
-from compiler.spec.expressions import ExpressionError, comma_split_hint
+from compiler.spec.expressions import (
+    FAILED,
+    ExpressionError,
+    FailedVariable,
+    comma_split_hint,
+    is_expression,
+)
 from compiler.spec.loader import Mark, PosDict, PosList, copy_tree
 from compiler.spec.resolve import Problems, format_path, locate, show_value, substitute
 
@@ -107,6 +113,7 @@ class _Scope:
         self.mapping = dict(mapping)  # name as written → flat name
         self.prefix = prefix
         self.what = what
+        self.no_input = what  # why a layer with no `inputs:` and none above has no input
 
 
 class Expander:
@@ -280,7 +287,7 @@ class Expander:
         else:
             inputs = []
             self.problems.add(f"{kind} has no input: say which with `inputs:` "
-                              f"({scope.what})", mark, display)
+                              f"({scope.no_input})", mark, display)
         if kind == "apply" and isinstance(params, dict) and isinstance(params.get("layer"), str):
             # `apply` names the layer or block instance whose weights are shared.
             target = params["layer"]
@@ -322,6 +329,10 @@ class Expander:
                                      f"(it takes: {known})"),
                                   locate(params, (key,), key=True), display)
                 continue
+            if self.problems.items and is_expression(value):
+                # Still an expression after the spec was substituted: it failed, and
+                # that is reported; the copies stay quiet about it.
+                value = FAILED
             values[key] = value
         missing = [k for k, v in values.items() if v is None and params.get(k) is None]
         if missing:
@@ -349,8 +360,8 @@ class Expander:
         elif previous is not None:
             actual = [previous]
         else:
-            self.problems.add(f"block '{block_name}' has no input: say which with `inputs:`",
-                              mark, display)
+            self.problems.add(f"block '{block_name}' has no input: say which with `inputs:` "
+                              f"({scope.no_input})", mark, display)
             return None
         if len(actual) != len(block_inputs):
             self.problems.add(f"block '{block_name}' takes {len(block_inputs)} input(s) "
@@ -376,6 +387,13 @@ class Expander:
             problems_before = len(self.problems.items)
             try:
                 substitute(body, variables, body_path, self.root, None)
+            except FailedVariable:
+                # A parameter failed at the use (reported there): the copy is left
+                # out, its name standing for its input so later references resolve.
+                local = base_name if (base_name and repeat == 1) else inst[len(scope.prefix):]
+                scope.mapping[local] = scope.mapping[inst] = actual[0]
+                output = actual[0]
+                continue
             except ExpressionError as err:
                 self.problems.add(f"{err} ({inner_ctx})", mark, display)
                 return None
@@ -475,6 +493,12 @@ def expand_layers(tree: PosDict, variables: dict, problems: Problems, input_name
         expander.taken.add(name)
     scope = _Scope({n: n for n in input_names}, "",
                    "a layer can take inputs from the spec's `inputs:` and layers above it")
+    if len(input_names) > 1:
+        # Only a spec with one input feeds it to the first layer by default; with
+        # several (perhaps merged in from a spec it `extends:`) say which there are.
+        scope.no_input = (f"the spec has {len(input_names)} inputs "
+                          f"({', '.join(input_names)}), so the first layer takes none by "
+                          "default")
     previous = input_names[0] if len(input_names) == 1 else None
     layers = tree.get("layers")
     if layers is None:

@@ -64,6 +64,23 @@ class ExpressionError(ValueError):
     """An expression is malformed or refers to an unknown variable."""
 
 
+class FailedVariable(ExpressionError):
+    """An expression uses a variable whose own value failed to evaluate.
+
+    That failure is reported where the variable is written (under `vars:`, or a
+    block parameter at its use), so this one is not reported again.
+    """
+
+
+class _Failed:
+    def __repr__(self) -> str:
+        return "<failed>"
+
+
+# The value of a variable whose definition failed (see FailedVariable).
+FAILED = _Failed()
+
+
 def is_expression(value: Any) -> bool:
     """A string value is an expression when it starts with ``$`` or holds ``${...}``."""
     return isinstance(value, str) and ("$" in value)
@@ -199,14 +216,26 @@ def evaluate(expression: str, variables: dict[str, Any]) -> Any:
         raise ExpressionError(f"the expression '{expression}' is nested too deeply") from None
 
 
+# Variables a block defines for each copy it makes.
+BLOCK_VARIABLES = ("index", "number", "instance")
+
+
 def _lookup(name: str, variables: dict[str, Any]) -> Any:
     if name not in variables:
         from compiler.errors import did_you_mean
 
         known = ", ".join(f"${k}" for k in sorted(variables)) or "none are defined"
+        hint = ""
+        if name in BLOCK_VARIABLES:
+            # `{units: $index * 8, repeat: 3}` on a plain layer or a block use.
+            hint = ("; $index, $number and $instance exist only inside a block's layers, "
+                    "for the copy being made: compute the value there from them")
         raise ExpressionError(
-            f"unknown variable '${name}'{did_you_mean(name, variables)} (known: {known})")
-    return variables[name]
+            f"unknown variable '${name}'{did_you_mean(name, variables)} (known: {known}){hint}")
+    value = variables[name]
+    if value is FAILED:
+        raise FailedVariable(f"the variable '${name}' has no value: its definition failed")
+    return value
 
 
 def _is_number(value: Any) -> bool:

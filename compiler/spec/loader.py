@@ -263,6 +263,11 @@ def parse_yaml_text(text: str, file: str) -> Any:
         message = err.problem or "invalid YAML"
         if err.context:
             message = f"{err.context}: {message}" if err.problem else err.context
+        if err.context and "flow" in err.context:
+            # `inputs: [enc, enc[1]]`: in a [...] or {...} list, brackets, braces and
+            # commas end or open values unless the text is quoted.
+            message += ("; inside [...] or {...}, quote a value that holds brackets, braces "
+                        'or commas, e.g. "enc[1]" or "min($a, $b)"')
         loc = _to_mark(file, mark).location() if mark else Location(file)
         raise SpecError(Problem(f"invalid YAML: {message}", loc)) from None
     except yaml.YAMLError as err:

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import Location, Problem, SpecError, UsageError
-from compiler.spec.expressions import ExpressionError, evaluate_value, is_expression, kind_of
+from compiler.spec.expressions import (
+    FAILED,
+    ExpressionError,
+    FailedVariable,
+    evaluate_value,
+    is_expression,
+    kind_of,
+)
 from compiler.spec.loader import (
     Mark,
     PosDict,
@@ -26,8 +33,9 @@ from compiler.spec.loader import (
 
 MAX_EXTENDS_DEPTH = 8
 # Sections whose strings are left alone here: block bodies are substituted when a
-# block is used (with its parameters), and `vars` are resolved on their own.
-_DEFERRED_SECTIONS = ("blocks", "vars")
+# block is used (with its parameters), `vars` are resolved on their own, and a
+# `description` is free text, where "$5" or "$index" is just text.
+_DEFERRED_SECTIONS = ("blocks", "vars", "description")
 
 
 @dataclass
@@ -174,15 +182,47 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def deep_merge(base: Any, override: Any) -> Any:
-    """Mappings merge key by key; anything else in ``override`` replaces ``base``."""
+# Mappings that hold one choice named by their only key (`optimizer: {adam: {...}}`):
+# a spec naming another choice than the one it extends replaces it, since merging
+# would give two (`{adam: ..., sgd: ...}`).
+_CHOICE_PATHS = {
+    ("training", "optimizer"),
+    ("training", "schedule"),
+    ("training", "schedule", "warmup", "then"),
+    ("training", "loss"),
+}
+# The data sources, of which `data:` holds exactly one: a spec naming a source
+# replaces the one it extends (`data: {npz: ...}` onto `data: {builtin: digits}`).
+_DATA_SOURCE_KEYS = ("builtin", "csv", "npz", "npy", "images", "tfrecord", "text", "generate")
+
+
+def _replaces_choice(path: tuple, base: dict, override: dict) -> bool:
+    return (path in _CHOICE_PATHS and len(base) == 1 and len(override) == 1
+            and next(iter(override)) not in base)
+
+
+def deep_merge(base: Any, override: Any, path: tuple = ()) -> Any:
+    """Mappings merge key by key; anything else in ``override`` replaces ``base``.
+
+    Two kinds of mapping are replaced rather than merged, because merging them
+    cannot give a valid spec: a one-key choice (`training.optimizer`,
+    `training.schedule`, `training.loss`) naming another choice than the base's,
+    and the data source of `data:` when the override names one.
+    """
     if not (isinstance(base, dict) and isinstance(override, dict)):
+        return copy_tree(override)
+    if _replaces_choice(path, base, override):
         return copy_tree(override)
     merged = copy_tree(base)
     if not isinstance(merged, PosDict):
         merged = PosDict(merged)
+    if path == ("data",) and any(k in override for k in _DATA_SOURCE_KEYS):
+        for key in _DATA_SOURCE_KEYS:
+            if key in merged and key not in override:
+                del merged[key]
     for key, value in override.items():
-        merged[key] = deep_merge(merged[key], value) if key in merged else copy_tree(value)
+        merged[key] = (deep_merge(merged[key], value, path + (key,)) if key in merged
+                       else copy_tree(value))
         if isinstance(override, PosDict):
             if key in override.key_marks:
                 merged.key_marks[key] = override.key_marks[key]
@@ -246,12 +286,17 @@ def apply_overrides(tree: PosDict, overrides: list[str] | tuple[str, ...]) -> No
                 raise UsageError(Problem(
                     f"'{format_path(path[: i + 1])}' does not exist in the spec", where))
         last = path[-1]
+        # A problem with the value is shown at the --set that gave it, not at the
+        # spec's line of the value it replaced.
+        given = getattr(value, "mark", None) or Mark(f"--set {key}", 1, len(key) + 2)
         if isinstance(node, dict) and not isinstance(last, int):
             node[last] = value
             if isinstance(node, PosDict):
-                node.value_marks.pop(last, None)
+                node.value_marks[last] = given
         elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
             node[last] = value
+            if isinstance(node, PosList) and last < len(node.item_marks):
+                node.item_marks[last] = given
         else:
             raise UsageError(Problem(f"'{format_path(path)}' does not exist in the spec", where))
 
@@ -268,6 +313,9 @@ def resolve_variables(tree: PosDict, problems: Problems) -> dict[str, Any]:
         return {}
     resolved: dict[str, Any] = {}
     visiting: list[str] = []
+    # A variable whose value fails is reported once, where it is written; it
+    # becomes FAILED, and what uses it (other variables, layers) stays quiet.
+    failures: dict[str, ExpressionError] = {}
 
     def value_of(name: str) -> Any:
         if name in resolved:
@@ -278,6 +326,11 @@ def resolve_variables(tree: PosDict, problems: Problems) -> dict[str, Any]:
         visiting.append(name)
         try:
             value = substitute(raw[name], _LazyVars(raw, value_of), ("vars", name), tree, None)
+        except FailedVariable:
+            value = FAILED
+        except ExpressionError as err:
+            failures[name] = err
+            value = FAILED
         finally:
             visiting.pop()
         resolved[name] = value
@@ -290,10 +343,10 @@ def resolve_variables(tree: PosDict, problems: Problems) -> dict[str, Any]:
             continue
         try:
             value_of(name)
-        except ExpressionError as err:
-            problems.add(str(err), locate(tree, ("vars", name)), f"vars.{name}")
         except SpecError as err:
             problems.items.extend(err.problems)
+    for name, err in failures.items():
+        problems.add(str(err), locate(tree, ("vars", name)), f"vars.{name}")
     return resolved
 
 
@@ -340,5 +393,6 @@ def substitute(node: Any, variables: dict, path: tuple, root: Any,
         except ExpressionError as err:
             if problems is None:
                 raise
-            problems.add(str(err), locate(root, path), format_path(path))
+            if not isinstance(err, FailedVariable):  # reported where the variable is
+                problems.add(str(err), locate(root, path), format_path(path))
     return node

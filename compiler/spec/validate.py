@@ -16,7 +16,7 @@ from compiler.errors import Problem, did_you_mean
 from compiler.layers import LAYER_TYPES, layer_class
 from compiler.layers.base import MAX_MODEL_PARAMS
 from compiler.spec.blocks import Entry, expand_layers
-from compiler.spec.expressions import comma_split_hint
+from compiler.spec.expressions import comma_split_hint, is_expression
 from compiler.spec.loader import PosDict
 from compiler.spec.resolve import (
     Problems,
@@ -71,6 +71,8 @@ def validate_tree(tree: PosDict, source: Path | None = None, *,
     # Every other section goes through pydantic in one pass; layers/blocks/vars were handled.
     sections = {k: v for k, v in tree.items() if k in _TOP_KEYS}
     sections["layers"], sections["blocks"], sections["vars"] = [], {}, {}
+    if isinstance(sections.get("outputs"), str):  # `outputs: y` is `outputs: [y]`
+        sections["outputs"] = [sections["outputs"]]
     lazy = {key: sections.pop(key) for key in SECTION_MODELS if sections.get(key) is not None}
     spec = None
     try:
@@ -147,6 +149,12 @@ def _validate_entry(entry: Entry, problems: Problems) -> Any:
             return None
         params = {cls.shorthand: params}
     data = dict(params or {})
+    if problems.items and any(is_expression(v) for v in data.values()):
+        # A value still written as an expression failed where it was written (a
+        # block parameter at its use, a variable): that is reported already, and
+        # "expected an integer, got '$a * 2'" for each copy of a block would only
+        # repeat it.
+        return None
     data["name"], data["inputs"] = entry.name, entry.inputs
     try:
         layer = cls.model_validate(data)
@@ -248,6 +256,14 @@ def _check_data_paths(data: Any, tree: PosDict, source: Path | None, allow_outsi
         found = getattr(data, kind, None)
         if found is not None and isinstance(getattr(found, "path", None), str):
             references.append(((kind, "path"), found.path))
+    npy = getattr(data, "npy", None)
+    for role in ("inputs", "targets") if npy is not None else ():
+        files = getattr(npy, role, None)  # one .npy file, or {name: .npy file}
+        if isinstance(files, str):
+            references.append((("npy", role), files))
+        elif isinstance(files, dict):
+            references.extend((("npy", role, key), ref) for key, ref in files.items()
+                              if isinstance(ref, str))
     for split in ("train", "validation", "test"):
         if isinstance(getattr(data, split, None), str):
             references.append(((split,), getattr(data, split)))

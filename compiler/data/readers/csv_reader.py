@@ -89,6 +89,12 @@ def read_csv(
             try:
                 values[i] = float(text)
             except ValueError:
+                if not text:  # a missing value, not text: the category hint would mislead
+                    raise DataError(
+                        "expected a number, got an empty cell (a missing value); fill it in "
+                        "or remove the row",
+                        Location(shown_name, line, column[name] + 1, f"column '{name}'"),
+                    ) from None
                 raise DataError(
                     f"expected a number, got {text!r}"
                     + (
