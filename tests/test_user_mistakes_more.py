@@ -421,3 +421,45 @@ def test_predict_with_an_empty_model_file(folder):
     output = _fails(_invoke("predict", folder / "m.keras", "--input", folder / "x.npy",
                             "--output", folder / "p.csv"))
     assert "cannot load model file" in output and "it is empty (0 bytes)" in output
+
+
+# ------------------------------------------------------------ Keras spellings, embeddings
+
+
+def test_keras_names_of_losses_metrics_optimisers_and_callbacks():
+    from compiler.training.schema import TrainingSpec
+
+    training = TrainingSpec.model_validate({
+        "loss": "mean_squared_error", "metrics": ["MeanAbsoluteError", "acc"],
+        "optimizer": {"RMSprop": {"learning_rate": 0.01}}, "callbacks": None})
+    assert training.loss.name == "mse" and training.optimizer.name == "rmsprop"
+    assert [m.name for m in training.metrics] == ["mae", "accuracy"]
+    assert training.callbacks == []
+    assert TrainingSpec.model_validate({"loss": "mse", "optimizer": "Adam"}).optimizer.name == "adam"
+
+
+def test_time_distributed_takes_a_bare_layer_name(tmp_path):
+    from compiler.api import build_model
+    from compiler.api import load_spec
+
+    spec = tmp_path / "td.yaml"
+    spec.write_text("name: td\ninputs: {x: [4, 3, 2]}\nlayers:\n"
+                    "  - time_distributed: {layer: flatten}\n")
+    assert build_model(load_spec(str(spec))).output_shape == (None, 4, 6)
+
+
+def test_token_ids_beyond_the_embedding_are_located_before_training(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, size=(40, 6))
+    x[:, 0] = 28  # in every split
+    np.savez(tmp_path / "t.npz", x=x, y=rng.integers(0, 2, 40))
+    (tmp_path / "t.yaml").write_text(
+        "name: t\ninputs: {x: {shape: [6], dtype: int32}}\nlayers:\n"
+        "  - embedding: {input_dim: 20, output_dim: 4, mask_zero: true}\n"
+        "  - gru: 4\n  - dense: {units: 2, activation: softmax}\n"
+        "data: {npz: {path: t.npz, inputs: x, targets: y}, split: {validation: 0.2, test: 0.2}}\n"
+        "training: {loss: sparse_categorical_crossentropy, epochs: 1, jit_compile: auto}\n")
+    out = _fails(_invoke("train", "t.yaml", "--out", tmp_path / "out", "--quiet"))
+    assert ("t.yaml:4:28: layers[0].embedding.input_dim: input_dim 20 is too small for input 'x': "
+            "its training data hold token ids up to 28; set input_dim to at least 29") in out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from compiler.layers.base import LayerSpec, WeightedSpec, input_size, rank_message, register
 from compiler.layers.params import (
@@ -284,7 +284,12 @@ class TimeDistributed(LayerSpec):
 
     family = "recurrent"
     layer: dict
-    """The layer applied at each step: `{dense: {units: 10, activation: softmax}}`."""
+    """The layer applied at each step: `{dense: {units: 10, activation: softmax}}`, or `flatten`."""
+
+    @field_validator("layer", mode="before")
+    @classmethod
+    def _bare_name(cls, value):
+        return {value: {}} if isinstance(value, str) else value  # `layer: flatten`
 
     @model_validator(mode="after")
     def _check_inner(self):

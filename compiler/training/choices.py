@@ -48,6 +48,7 @@ class Choice(StrictModel):
             value = {value: {}}
         if isinstance(value, dict) and len(value) == 1:
             name, params = next(iter(value.items()))
+            name = keras_choice_name(name, names)
             if name not in names:
                 raise ValueError(
                     f"unknown {family} '{name}'{did_you_mean(str(name), names)}; "
@@ -60,6 +61,32 @@ class Choice(StrictModel):
                 f"{sorted(map(str, value))}"
             )
         return value
+
+
+# Keras's names (and class names) for the same choices: `mean_squared_error`,
+# `MeanSquaredError`, `acc`, `Adam`, `RMSprop` are read as mse, mse, accuracy, adam, rmsprop.
+KERAS_CHOICE_NAMES = {
+    "mean_squared_error": "mse", "mean_absolute_error": "mae", "huber_loss": "huber",
+    "root_mean_squared_error": "rmse", "acc": "accuracy", "binary_accuracy": "accuracy",
+    "categorical_accuracy": "accuracy", "sparse_categorical_accuracy": "accuracy",
+    "top_k_categorical_accuracy": "top_k", "sparse_top_k_categorical_accuracy": "top_k",
+    "f1_score": "f1", "early_stopping": "early_stopping", "model_checkpoint": "checkpoint",
+    "reduce_lr_on_plateau": "reduce_on_plateau", "csv_logger": "csv_logger",
+    "tensor_board": "tensorboard",
+}
+
+
+def keras_choice_name(name: Any, names: tuple[str, ...]) -> Any:
+    """`name` as one of `names` when it is Keras's spelling of one; otherwise unchanged."""
+    if not isinstance(name, str) or name in names or not name.isidentifier():
+        return name
+    from compiler.layers.params import snake_case
+
+    for candidate in (name.lower(), snake_case(name)):
+        candidate = KERAS_CHOICE_NAMES.get(candidate, candidate)
+        if candidate in names:
+            return candidate
+    return name
 
 
 def single_key_choice(

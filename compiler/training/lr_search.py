@@ -25,7 +25,11 @@ def find_learning_rate(
     from compiler.api import build_model
     from compiler.data.pipeline import load_data
     from compiler.training.compile import compile_args
-    from compiler.training.prepare import adapt_normalization, check_targets_fit_outputs
+    from compiler.training.prepare import (
+        adapt_normalization,
+        check_embedding_ids,
+        check_targets_fit_outputs,
+    )
     from compiler.training.run import load_spec_for_training, set_seed, steps_in
 
     spec = load_spec_for_training(spec_path, overrides)
@@ -39,6 +43,7 @@ def find_learning_rate(
 
         check_labels(bundle, output_classes(model), spec.locate("outputs"))
     check_targets_fit_outputs(spec, bundle, model)  # Keras would fail inside the first batch
+    check_embedding_ids(spec, bundle)
     adapt_normalization(model, bundle.arrays["train"][0])
     args = compile_args(
         spec, model, steps_in(bundle.train, bundle.size("train"), training.batch_size),

@@ -275,3 +275,39 @@ def check_metrics_fit(spec, bundle, model) -> None:
                 ))
     if problems:
         raise SpecError(problems)
+
+
+def check_embedding_ids(spec, bundle) -> None:
+    """Token ids fed straight into an embedding must lie in [0, input_dim).
+
+    Keras would fail inside the first batch ("indices[0,1] = 28 is not in
+    [0, 20)"); here the embedding's `input_dim` is named with the id it needs.
+
+    Raises:
+        SpecError: located at the embedding's `input_dim`.
+    """
+    inputs = bundle.arrays["train"][0]
+    names = list(spec.inputs)
+    arrays = inputs if isinstance(inputs, dict) else {names[0]: inputs} if names else {}
+    problems = []
+    for entry, layer in spec.entries:
+        if entry.type != "embedding" or len(entry.inputs) != 1 or entry.inputs[0] not in arrays:
+            continue
+        values = np.asarray(arrays[entry.inputs[0]])
+        if values.size == 0 or values.dtype.kind not in "iuf":
+            continue
+        low, top = int(np.min(values)), int(np.max(values))
+        if low >= 0 and top < layer.input_dim:
+            continue
+        mark, display = entry.where("input_dim")
+        loc = mark.location(display) if mark else None
+        if low < 0:
+            message = (f"the training data of input '{entry.inputs[0]}' hold the token id {low}; "
+                       "an embedding takes ids from 0 up")
+        else:
+            message = (f"input_dim {layer.input_dim} is too small for input '{entry.inputs[0]}': "
+                       f"its training data hold token ids up to {top}; set input_dim to at "
+                       f"least {top + 1}")
+        problems.append(Problem(message, loc) if loc else Problem(f"{display}: {message}"))
+    if problems:
+        raise SpecError(problems)

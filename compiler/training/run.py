@@ -267,6 +267,7 @@ def train_spec(
 
     prepare.check_targets_fit_outputs(spec, bundle, model)
     prepare.check_metrics_fit(spec, bundle, model)
+    prepare.check_embedding_ids(spec, bundle)
     weights = class_weights(spec, bundle, num_classes, len(model.outputs))
 
     steps = steps_in(bundle.train, bundle.size("train"), training.batch_size)

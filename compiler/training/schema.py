@@ -351,6 +351,11 @@ class TrainingSpec(StrictModel):
     """Weight per class index, or `balanced` (n / (classes · count))."""
     callbacks: list[CallbackChoice] = Field(default_factory=list)
     """Extra callbacks: early_stopping, checkpoint, tensorboard, csv_logger."""
+
+    @field_validator("callbacks", mode="before")
+    @classmethod
+    def _no_callbacks(cls, value):
+        return [] if value is None else value  # `callbacks: null` (or empty) means none
     init_from: InitFrom | None = None
     """Start from the weights of another trained model."""
     jit_compile: bool | Literal["auto"] = "auto"

@@ -98,6 +98,8 @@ def choose_xla(
         try:
             timings["xla" if jit else "no_xla"] = _time_steps(model, train_dataset, TRIAL_STEPS)
         except Exception as err:  # noqa: BLE001 - an op XLA cannot compile means "no XLA"
+            if not jit:
+                raise  # not about XLA: training itself fails, and says why
             timings["xla"] = float("inf")
             reason_failed = f"XLA failed to compile ({type(err).__name__})"
             break
