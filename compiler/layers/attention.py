@@ -14,14 +14,18 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from compiler.layers.base import LayerSpec, input_size, rank_message, register
+from compiler.layers.base import (
+    LayerSpec,
+    input_size,
+    part_weight_kwargs,
+    rank_message,
+    register,
+)
 from compiler.layers.params import (
     Initializer,
     PositiveInt,
     Rate,
     Regularizer,
-    initializer_to_keras,
-    regularizer_to_keras,
 )
 
 
@@ -148,14 +152,7 @@ class MultiHeadAttention(LayerSpec):
     def build(self):
         import keras
 
-        kwargs = {}
-        for part in ("kernel", "bias"):
-            init = getattr(self, f"{part}_initializer")
-            reg = getattr(self, f"{part}_regularizer")
-            if init is not None:
-                kwargs[f"{part}_initializer"] = initializer_to_keras(init)
-            if reg is not None:
-                kwargs[f"{part}_regularizer"] = regularizer_to_keras(reg)
+        kwargs = part_weight_kwargs(self, ("kernel", "bias"))
         return keras.layers.MultiHeadAttention(
             self.num_heads, self.key_dim, value_dim=self.value_dim, dropout=self.dropout,
             use_bias=self.use_bias, output_shape=self.output_shape, **kwargs, **self.common())

@@ -117,6 +117,19 @@ class WeightedSpec(LayerSpec):
         return out
 
 
+def part_weight_kwargs(spec: Any, parts: tuple[str, ...]) -> dict[str, Any]:
+    """Keras keywords for the `<part>_initializer` / `<part>_regularizer` fields a spec set."""
+    out: dict[str, Any] = {}
+    for part in parts:
+        init = getattr(spec, f"{part}_initializer")
+        reg = getattr(spec, f"{part}_regularizer")
+        if init is not None:
+            out[f"{part}_initializer"] = initializer_to_keras(init)
+        if reg is not None:
+            out[f"{part}_regularizer"] = regularizer_to_keras(reg)
+    return out
+
+
 def input_size(shapes: list[tuple] | None, axis: int = -1) -> int:
     """Size of ``axis`` of the first input; 1 when it is not known (yet)."""
     if not shapes or not shapes[0]:

@@ -11,7 +11,14 @@ from typing import ClassVar, Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
-from compiler.layers.base import LayerSpec, WeightedSpec, input_size, rank_message, register
+from compiler.layers.base import (
+    LayerSpec,
+    WeightedSpec,
+    input_size,
+    part_weight_kwargs,
+    rank_message,
+    register,
+)
 from compiler.layers.params import (
     ActivationName,
     CausalPadding,
@@ -22,8 +29,6 @@ from compiler.layers.params import (
     PositiveInt,
     Regularizer,
     activation_to_keras,
-    initializer_to_keras,
-    regularizer_to_keras,
 )
 
 _RANK_HINT = {1: "(steps, channels)", 2: "(height, width, channels)"}
@@ -295,14 +300,7 @@ class _Separable(LayerSpec):
         import keras
 
         cls = keras.layers.SeparableConv1D if self.dims == 1 else keras.layers.SeparableConv2D
-        kwargs = {}
-        for part in ("depthwise", "pointwise"):
-            init = getattr(self, f"{part}_initializer")
-            reg = getattr(self, f"{part}_regularizer")
-            if init is not None:
-                kwargs[f"{part}_initializer"] = initializer_to_keras(init)
-            if reg is not None:
-                kwargs[f"{part}_regularizer"] = regularizer_to_keras(reg)
+        kwargs = part_weight_kwargs(self, ("depthwise", "pointwise"))
         mode, pad = _padding_layers(self.padding, self.dims, self.name)
         conv = cls(self.filters, self.kernel, strides=self.strides, padding=mode,
                    depth_multiplier=self.depth_multiplier, dilation_rate=self.dilation,

@@ -257,18 +257,22 @@ def _assemble(inputs: dict, targets: dict, load: Callable, shown: Callable) -> R
     )
 
 
+def _first_bad(bad: np.ndarray) -> tuple[tuple, str]:
+    """Index of the first True of ``bad``, and where it is in words: `example 3 at [1, 2]`."""
+    index = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    position = ", ".join(str(int(i)) for i in index[1:])
+    return index, f"example {int(index[0])}" + (f" at [{position}]" if position else "")
+
+
 def _to_float32(array: np.ndarray, shown_name: str) -> np.ndarray:
     """``array`` as float32; a DataError names the first value too large for it."""
     with np.errstate(over="ignore"):
         cast = array.astype(np.float32)
     bad = ~np.isfinite(cast)
     if bad.any():
-        index = np.unravel_index(int(np.argmax(bad)), array.shape)
-        position = ", ".join(str(int(i)) for i in index[1:])
+        index, where = _first_bad(bad)
         raise DataError(
-            f"example {int(index[0])}"
-            + (f" at [{position}]" if position else "")
-            + f" is {array[index]:g}, too large for a 32-bit float (largest "
+            f"{where} is {array[index]:g}, too large for a 32-bit float (largest "
             f"{float(np.finfo(np.float32).max):.4g}; count of such values: {int(bad.sum())}); "
             "rescale the array",
             Location(shown_name),
@@ -282,11 +286,8 @@ def check_finite(array: np.ndarray, shown_name: str) -> None:
         return
     bad = ~np.isfinite(array)
     if bad.any():
-        index = np.unravel_index(int(np.argmax(bad)), array.shape)
-        position = ", ".join(str(int(i)) for i in index[1:])
+        index, where = _first_bad(bad)
         raise DataError(
-            f"example {int(index[0])}"
-            + (f" at [{position}]" if position else "")
-            + f" is {array[index]}; expected a finite number (count of bad values: {int(bad.sum())})",
+            f"{where} is {array[index]}; expected a finite number (count of bad values: {int(bad.sum())})",
             Location(shown_name),
         )
