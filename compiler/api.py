@@ -36,13 +36,13 @@ def load_spec(path: str | Path, overrides: Sequence[str] = (), *,
 
 def build_model(spec: Spec, *, check_expect: bool = True):
     """The Keras functional model of ``spec``; checks ``expect:`` unless told not to."""
-    from compiler.graph import build_model as _build_model
+    from compiler.build.graph import build_model as _build_model
 
     return _build_model(spec, check_expect=check_expect)
 
 
 def build(spec: Spec, *, check_expect: bool = True):
     """Like :func:`build_model`, returning a ``BuildResult`` with the summary rows."""
-    from compiler.graph import build as _build
+    from compiler.build.graph import build as _build
 
     return _build(spec, check_expect=check_expect)

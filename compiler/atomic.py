@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
+import math
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _TMP = "tmp"
@@ -206,3 +208,40 @@ def write_bytes_atomic(final: Path | str, data: bytes) -> None:
 def write_text_atomic(final: Path | str, text: str) -> None:
     """Write `text` (UTF-8) to `final` atomically."""
     write_bytes_atomic(final, text.encode("utf-8"))
+
+
+def write_json(path: str | os.PathLike, data: object) -> None:
+    """Write `data` as indented JSON to `path` atomically."""
+    text = json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable, allow_nan=False)
+    write_text_atomic(path, text + "\n")
+
+
+def write_with(path: str | os.PathLike, writer: Callable) -> None:
+    """Call `writer(tmp_path)` and move the result onto `path` atomically."""
+    with atomic_file(path) as tmp:
+        writer(tmp)
+
+
+def save_model(model, path: str | os.PathLike) -> None:
+    """Save a Keras model to a `.keras` file atomically."""
+    write_with(path, lambda tmp: model.save(tmp))
+
+
+def _finite(value: object) -> object:
+    """NaN and infinities as null: JSON has no such numbers (`NaN` breaks strict readers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return _finite(value.tolist())
+    return value
+
+
+def _jsonable(value: object) -> object:
+    # NumPy scalars and arrays appear in metrics; JSON wants plain numbers.
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

@@ -439,8 +439,7 @@ def test_keras_names_of_losses_metrics_optimisers_and_callbacks():
 
 
 def test_time_distributed_takes_a_bare_layer_name(tmp_path):
-    from compiler.api import build_model
-    from compiler.api import load_spec
+    from compiler.api import build_model, load_spec
 
     spec = tmp_path / "td.yaml"
     spec.write_text("name: td\ninputs: {x: [4, 3, 2]}\nlayers:\n"

@@ -85,7 +85,7 @@ WINE = """
 
 
 def test_labels_must_match_the_output_units_at_build(write_spec):
-    from compiler.graph import build
+    from compiler.build.graph import build
 
     spec = load_spec(write_spec(WINE), ["labels=[a, b]"])
     with pytest.raises(SpecError, match=r"`labels` has 2 names, but output 'cls' gives 3 value"):

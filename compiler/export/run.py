@@ -19,8 +19,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from compiler.errors import ExportError, ModelFileError
 from compiler.atomic import atomic_file, write_text_atomic
+from compiler.errors import ExportError, ModelFileError
 from compiler.export.metadata import build_metadata, metadata_json
 from compiler.export.schema import EXPORT_FORMATS, TfliteOptions
 from compiler.export.signature import model_signature
@@ -92,7 +92,7 @@ def export_from_spec(
     if spec is not None and hasattr(spec, "entries"):
         # Applications run the inference graph: for seq2seq that is greedy decoding
         # without the teacher-forcing input; for everything else the model itself.
-        from compiler.graph import build_inference_model, decoder_entry
+        from compiler.build.graph import build_inference_model, decoder_entry
 
         model, output_names = build_inference_model(spec, trained)
         found = decoder_entry(spec)
@@ -247,7 +247,7 @@ def load_model_file(path: Path | str):
     import keras
 
     import custom_layers  # noqa: F401 - registers the project's layers for deserialisation
-    from compiler.graph import allow_deep_model_file
+    from compiler.build.graph import allow_deep_model_file
 
     allow_deep_model_file(path)  # Keras rebuilds the graph recursively
     try:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compiler.errors import ExportError
 from compiler.atomic import atomic_folder
+from compiler.errors import ExportError
 from compiler.export.signature import (
     ModelSignature,
     call_keras,

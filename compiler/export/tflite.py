@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from compiler.errors import ExportError
 from compiler.atomic import write_bytes_atomic
+from compiler.errors import ExportError
 from compiler.export.schema import DEFAULT_TOLERANCE
 from compiler.export.signature import (
     ModelSignature,

@@ -7,7 +7,7 @@ convolution, which is what the formula (n + 2p − k)/s + 1 describes.
 
 from __future__ import annotations
 
-from typing import ClassVar, Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 

@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from compiler.spec.base import StrictModel
 
+
 def snake_case(name: str) -> str:
     """Keras's class-name rule: `MaxPooling2D` → `max_pooling2d`, `GlorotUniform` → `glorot_uniform`."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)

@@ -8,9 +8,9 @@ several outputs, referred to as `name[0]` (the output), `name[1]`, ...
 
 from __future__ import annotations
 
-from typing import ClassVar, Annotated, Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
 from compiler.layers.base import LayerSpec, WeightedSpec, input_size, rank_message, register
 from compiler.layers.params import (

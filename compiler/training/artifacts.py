@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from compiler.atomic import save_model, write_json, write_text_atomic
 from compiler.training import reports
-from compiler.training.atomic import save_model, write_json, write_text
 
 
 def versions() -> dict:
@@ -81,7 +81,7 @@ def write_outputs(
     import yaml
 
     save_model(model, out_dir / "model.keras")
-    write_text(
+    write_text_atomic(
         out_dir / "spec.resolved.yaml",
         yaml.safe_dump(spec.resolved_tree(), sort_keys=False, allow_unicode=True),
     )

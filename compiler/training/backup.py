@@ -22,8 +22,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from compiler.atomic import write_json, write_with
 from compiler.errors import TrainingError
-from compiler.training.atomic import write_json, write_with
 
 STATE_FILE = "state.json"
 

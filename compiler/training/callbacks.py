@@ -8,8 +8,8 @@ from pathlib import Path
 
 import keras
 
+from compiler.atomic import save_model
 from compiler.errors import SpecError
-from compiler.training.atomic import save_model
 from compiler.training.backup import NanGuard
 from compiler.training.choices import Choice
 

@@ -55,8 +55,11 @@ def resolve_model_path(path: str, base_dir: Path | None) -> Path:
 def load_keras_model(path: str | Path, location=None) -> keras.Model:
     """Load a `.keras` file, turning every failure into a :class:`ModelFileError`."""
     import custom_layers  # noqa: F401 - registers the project's layers for loading
-
-    from compiler.training import losses, metrics, schedules  # noqa: F401 - same, for training objects
+    from compiler.training import (  # noqa: F401 - same, for training objects
+        losses,
+        metrics,
+        schedules,
+    )
 
     path = Path(path)
     if path.is_dir():
@@ -79,7 +82,7 @@ def load_keras_model(path: str | Path, location=None) -> keras.Model:
             + "; a .keras file is a zip archive (truncated, or something else?)",
             location,
         )
-    from compiler.graph import allow_deep_model_file
+    from compiler.build.graph import allow_deep_model_file
 
     allow_deep_model_file(path)  # Keras rebuilds the graph recursively
     try:

@@ -1,6 +1,6 @@
 """Reports written after training: history table, curves, confusion matrix, worst examples.
 
-Every file goes through :mod:`compiler.training.atomic`. Plots use the
+Every file goes through :mod:`compiler.atomic`. Plots use the
 non-interactive Agg backend so training works without a display.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.training.atomic import write_text, write_with
+from compiler.atomic import write_text_atomic, write_with
 
 
 def write_history_csv(path: Path, history: list[dict]) -> None:
@@ -23,7 +23,7 @@ def write_history_csv(path: Path, history: list[dict]) -> None:
     writer.writeheader()
     for row in history:
         writer.writerow({k: row.get(k, "") for k in columns})
-    write_text(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 def _pyplot():
@@ -129,4 +129,4 @@ def write_worst_examples_csv(path: Path, rows: list[dict]) -> None:
     )
     writer.writeheader()
     writer.writerows(rows)
-    write_text(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())

@@ -261,7 +261,7 @@ def train_spec(
         echo(f"adapted normalization on the training split: {', '.join(adapted)}")
     num_classes = output_units(model)
     if bundle.task in ("classification", "binary", "sequence_labeling", "seq2seq"):
-        from compiler.training.evaluation import output_classes
+        from compiler.run.evaluate import output_classes
 
         check_labels(bundle, output_classes(model), spec.locate("outputs"))
 

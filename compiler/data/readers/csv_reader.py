@@ -98,7 +98,7 @@ def read_csv(
                 raise DataError(
                     f"expected a number, got {text!r}"
                     + (
-                        f"; if the column holds categories, add it to `categorical`"
+                        "; if the column holds categories, add it to `categorical`"
                         if name in features
                         else ""
                     ),

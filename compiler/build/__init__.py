@@ -1,0 +1,1 @@
+"""Building: a validated spec becomes a Keras functional model (graph, summary, plot)."""

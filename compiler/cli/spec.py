@@ -1,0 +1,162 @@
+"""`nncompile validate`, `build`, `schema` and `plot`: the spec-only verbs.
+
+`validate` and `schema` never import TensorFlow; `build` and `plot` do, inside.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from compiler.errors import NNCompileError, Problem, SpecError
+
+set_option = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
+    help="Override a spec value, e.g. --set training.epochs=5 (repeatable).")
+allow_outside_option = click.option(
+    "--allow-outside", is_flag=True,
+    help="Let the spec refer to files outside its own folder.")
+out_option = click.option(
+    "--out", "out_root", default="saved_models", show_default=True,
+    type=click.Path(file_okay=False), help="Folder that holds saved_models/<name>/.")
+
+
+def quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ start-up chatter off the user's terminal."""
+    from compiler.tf_runtime import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+
+
+def check_out_folder(folder: Path) -> None:
+    """Refuse, before building, an output folder that is a file (or lies below one)."""
+    for part in [folder, *folder.parents]:
+        if part.exists():
+            if not part.is_dir():
+                raise NNCompileError(
+                    f"cannot write the model to '{folder}': '{part}' is a file, not a folder; "
+                    "move it away or choose another folder with --out")
+            return
+
+
+@click.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@set_option
+@allow_outside_option
+def validate(specs: tuple[str, ...], overrides: tuple[str, ...], allow_outside: bool) -> None:
+    """Check SPEC files without building them (fast: no TensorFlow)."""
+    from compiler.api import load_spec
+
+    problems: list[Problem] = []
+    for path in specs:
+        try:
+            spec = load_spec(path, overrides, allow_outside=allow_outside)
+        except SpecError as err:
+            problems.extend(err.problems)
+            continue
+        count = len(spec.entries)
+        click.echo(f"{path}: ok ({spec.name}: {count} layer{'s' if count != 1 else ''}, "
+                   f"outputs {', '.join(spec.outputs)})")
+    if problems:
+        raise SpecError(problems)
+
+
+@click.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
+@set_option
+@allow_outside_option
+@out_option
+@click.option("--no-save", is_flag=True, help="Only print the summary; write nothing.")
+@click.option("--force", is_flag=True,
+              help="Replace a trained model in saved_models/<name>/ with the untrained build.")
+def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_root: str,
+          no_save: bool, force: bool) -> None:
+    """Build SPEC into a Keras model, print its summary and check `expect:`.
+
+    Writes saved_models/<name>/model.keras and spec.resolved.yaml; a trained
+    model already there is kept unless --force is given.
+    """
+    from compiler.api import load_spec
+
+    spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
+    if not no_save:
+        from compiler.model_folder import check_can_save
+
+        check_out_folder(Path(out_root) / spec.name)
+        check_can_save(spec, Path(out_root), force)  # before the (possibly long) build
+    quiet_tensorflow()
+    from compiler.build.graph import build as build_spec
+    from compiler.build.summary import format_summary
+
+    result = build_spec(spec, check_expect=False)
+    click.echo(format_summary(spec, result))
+    from compiler.build.graph import check_expectations
+
+    check_expectations(spec, result)
+    if spec.expect is not None:
+        click.echo("expect: ok")
+    if no_save:
+        return
+    from compiler.model_folder import save_built_model
+
+    try:
+        folder = save_built_model(spec, result.model, Path(out_root), replace_trained=force)
+    except OSError as err:
+        raise NNCompileError(f"cannot write the model to '{Path(out_root) / spec.name}': "
+                             f"{err.strerror or err}") from None
+    click.echo(f"wrote {folder / 'model.keras'} and {folder / 'spec.resolved.yaml'}")
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the schema to this file instead of standard output.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of a spec (for editors: yaml-language-server)."""
+    from compiler.spec.json_schema import spec_json_schema
+
+    text = json.dumps(spec_json_schema(), indent=2, sort_keys=False)
+    if output:
+        from compiler.atomic import write_text_atomic
+        from compiler.data.files import prepare_output, write_failed
+
+        prepare_output(output, "-o/--output")  # creates a missing folder
+        try:
+            write_text_atomic(output, text + "\n")
+        except OSError as err:
+            raise write_failed(output, err, "-o/--output") from None
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text)
+
+
+@click.command()
+@click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Picture to write: .png or .svg.")
+@set_option
+@allow_outside_option
+def plot(spec_path: str, output: str, overrides: tuple[str, ...], allow_outside: bool) -> None:
+    """Draw the graph of SPEC (layers, shapes, connections) as a PNG or SVG picture."""
+    suffix = Path(output).suffix.lower()
+    if suffix not in (".png", ".svg"):
+        from compiler.errors import UsageError
+
+        raise UsageError(f"-o must end in .png or .svg, got '{output}'")
+    from compiler.api import load_spec
+
+    spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
+    quiet_tensorflow()
+    from compiler.build.graph import build as build_spec
+    from compiler.build.plot import plot_graph
+
+    result = build_spec(spec, check_expect=False)
+    try:
+        plot_graph(spec, result, Path(output))
+    except OSError as err:
+        raise NNCompileError(f"cannot write {output}: {err.strerror}") from None
+    click.echo(f"wrote {output}")
+
+
+COMMANDS = [validate, build, schema, plot]
