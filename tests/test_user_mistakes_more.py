@@ -398,7 +398,7 @@ def test_export_of_a_trained_folder_reads_the_training_data_and_survives_init_fr
     result = _invoke("export", folder / "out" / "second", "--format", "keras", "--out", "exp")
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output and "no preprocessing" not in result.output
-    assert json.loads((folder / "exp" / "metadata.json").read_text())["outputs"]
+    assert json.loads((folder / "exp" / "second" / "metadata.json").read_text())["outputs"]
     assert "--tolerance must be a number" in _fails(
         _invoke("export", folder / "out" / "second", "--format", "tflite", "--tolerance", "nan"), 2)
 

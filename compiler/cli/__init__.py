@@ -5,7 +5,6 @@ Exit codes: 0 success, 1 a problem with the user's input, 2 command-line usage.
 
 from __future__ import annotations
 
-
 import click
 
 from compiler import __version__
@@ -30,7 +29,9 @@ class NNCompileGroup(click.Group):
             click.echo("interrupted", err=True)
             ctx.exit(130)
         except Exception as err:  # noqa: BLE001 - last line of defence, see --debug
-            problem = _write_problem(err) if isinstance(err, OSError) else None
+            from compiler.cli.options import write_problem
+
+            problem = write_problem(err) if isinstance(err, OSError) else None
             if problem is not None:  # a full disk or a read-only folder: not a bug
                 _print_problems(NNCompileError(problem))
                 ctx.exit(1)
@@ -42,34 +43,6 @@ class NNCompileGroup(click.Group):
                 err=True,
             )
             ctx.exit(3)
-
-
-def _write_problem(err: OSError):
-    """A located problem for a write that failed because of the machine (full disk,
-    read-only folder), or None for any other OSError (a bug: reported as internal)."""
-    import errno
-    import os
-
-    from compiler.atomic import IN_THE_WAY_ERRNOS, WRITE_ERRNOS, WriteFailed
-    from compiler.errors import Location, Problem
-
-    if err.errno not in WRITE_ERRNOS:
-        return None
-    reason = os.strerror(err.errno)
-    if err.errno == errno.ENOSPC:
-        hint = "free some space, then run the command again"
-    elif err.errno in IN_THE_WAY_ERRNOS:
-        hint = "something else is in the way there: move it away or choose another folder"
-    else:
-        hint = "choose a folder you can write to (--out, -o or --output)"
-    # Permission errors may come from reading too; the others only from writing.
-    action = ("cannot write" if isinstance(err, WriteFailed)
-              or err.errno not in (errno.EACCES, errno.EPERM) else "cannot access")
-    where = Location(str(err.filename)) if err.filename else Location()
-    if not err.filename:
-        detail = " ".join(str(err).split())
-        reason = f"{reason} ({detail[:200]})"
-    return Problem(f"{action}: {reason}; {hint}", where)
 
 
 def _print_problems(err: NNCompileError) -> None:
@@ -100,9 +73,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register_commands() -> None:
     # Each verb lives in compiler/cli/<module>.py; importing them is cheap
     # because they import TensorFlow only when they run.
-    from compiler.cli import export, spec, train, translate
+    from compiler.cli import export, run, spec, train
 
-    for module in (spec, train, export, translate):
+    for module in (spec, train, run, export):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
+from compiler.cli.options import (
+    allow_outside_option,
+    data_only_overrides,
+    out_option,
+    quiet_tensorflow,
+    set_option,
+)
 from compiler.errors import NNCompileError, UsageError
+from compiler.model_folder import ModelFolder
 
 FORMATS = ("saved_model", "tflite", "keras")
 QUANTIZATIONS = ("dynamic", "float16", "int8")
@@ -28,15 +36,20 @@ QUANTIZATIONS = ("dynamic", "float16", "int8")
                    "(apps then need the Flex delegate).")
 @click.option("--tolerance", type=click.FloatRange(min=0, min_open=True),
               help="Largest accepted |TFLite - Keras| / max(1, peak |Keras|).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Export folder [default: the model's folder; saved_models/<name> for a spec].")
-def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_select_ops: bool,
-           tolerance: float | None, out_dir: str | None) -> None:
+@set_option
+@allow_outside_option
+@out_option
+@click.pass_context
+def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: str | None, allow_select_ops: bool,
+           tolerance: float | None, overrides: tuple[str, ...], allow_outside: bool,
+           out_root: str) -> None:
     """Export MODEL (a .keras file or a saved_models/<name>/ folder) or SPEC (.yaml).
 
     A SPEC is built untrained and exported, which is useful to check that a
-    network converts before training it. Every file is written to a temporary
-    name and renamed into place after it was checked against Keras.
+    network converts before training it. The files go to <out>/<name>/; a
+    model folder exports into itself unless --out is given. Every file is
+    written to a temporary name and renamed into place after it was checked
+    against Keras.
     """
     if tolerance is not None and tolerance != tolerance:  # NaN passes click's range check
         raise UsageError("--tolerance must be a number above 0, got nan")
@@ -44,29 +57,36 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
         from compiler.errors import ModelFileError
 
         raise ModelFileError(f"no such model or spec file or folder '{target}'")
-    from compiler.tf_runtime import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    from compiler.export.run import export_from_spec
-    from compiler.export.schema import TfliteOptions
-
     if formats and (quantize or tolerance) and "tflite" not in formats:
         raise UsageError(
             "--quantize and --tolerance apply to the TFLite format; add --format tflite"
         )
     path = Path(target)
-    if out_dir:
-        from compiler.model_folder import check_folder_writable
+    from_spec = path.suffix in (".yaml", ".yml")
+    given_out = ctx.get_parameter_source("out_root") is not click.core.ParameterSource.DEFAULT
+    if given_out:
+        ModelFolder(out_root).check_writable()  # before the conversion, not after it
+    # A trained model is exported as it is: --set may change only the data it reads.
+    sets = list(overrides) if from_spec else data_only_overrides(overrides, "export")
+    spec = _load_spec(path, sets, allow_outside) if from_spec else None
+    quiet_tensorflow()
+    from compiler.export.run import export_from_spec
+    from compiler.export.schema import TfliteOptions
 
-        check_folder_writable(Path(out_dir))  # before the conversion, not after it
     data_spec = None
-    if path.suffix in (".yaml", ".yml"):
-        model, spec, default_out = _from_spec(path)
+    if from_spec:
+        from compiler.api import build_model
+
+        model = build_model(spec)
+        folder = ModelFolder.for_spec(spec, out_root)
+        data_spec = spec
     else:
-        model, spec, default_out = _from_model(path)
-        data_spec = _training_spec(default_out, spec)
-    export_spec = getattr(spec, "export", None)
-    base = export_spec.options("tflite") if export_spec is not None else TfliteOptions()
+        model, spec, source = _from_model(path)
+        data_spec = _training_spec(source, spec, sets, allow_outside)
+        name = spec.name if spec is not None else model.name
+        folder = ModelFolder.for_spec(name, out_root) if given_out else source
+    base = spec.export.options("tflite") if spec is not None and spec.export is not None \
+        else TfliteOptions()
     changes = {"allow_select_ops": allow_select_ops or base.allow_select_ops}
     if quantize is not None:
         changes["quantize"] = quantize
@@ -84,47 +104,44 @@ def export(target: str, formats: tuple[str, ...], quantize: str | None, allow_se
                 raise
             click.echo(f"note: metadata.json will have no preprocessing ({err.problems[0]})",
                        err=True)
-    out = Path(out_dir) if out_dir else default_out
-    if not out_dir:
-        from compiler.model_folder import check_folder_writable
-
-        check_folder_writable(out)
+    folder.check_writable()
     reports = export_from_spec(
-        model, spec, out, data_bundle=data, formats=list(formats) or None, tflite_options=options
+        model, spec, folder, data_bundle=data, formats=list(formats) or None,
+        tflite_options=options,
     )
+    if from_spec:
+        folder.write_run(spec)
     for report in reports:
         click.echo(report.summary())
-    click.echo(f"wrote {out}")
+    click.echo(f"wrote {folder}")
 
 
-def _from_spec(path: Path):
-    from compiler.api import build_model, load_spec
+def _load_spec(path: Path, overrides: tuple[str, ...], allow_outside: bool):
+    from compiler.api import load_spec
 
     if not path.is_file():
         raise UsageError(f"{path}: no such spec file")
-    spec = load_spec(path)
-    return build_model(spec), spec, Path("saved_models") / spec.name
+    return load_spec(path, list(overrides), allow_outside=allow_outside)
 
 
 def _from_model(path: Path):
-    from compiler.export.run import load_model_file
+    """(model, its spec or None, its folder) of a model folder or a .keras file."""
+    from compiler.model_folder import load_model_file
 
     model = load_model_file(path)
-    folder = path if path.is_dir() else path.parent
+    folder = ModelFolder(path if path.is_dir() else path.parent)
     if not getattr(model, "compiled", False):
         click.echo(f"note: {path} has no training configuration: it was built, not trained "
                    "(`nncompile train` first), so its weights are the random initial ones",
                    err=True)
     spec = None
-    resolved = folder / "spec.resolved.yaml"
-    if resolved.is_file():
-        from compiler.run.evaluate import load_resolved_spec
-
+    if folder.resolved_spec_file.is_file():
         try:
-            spec = load_resolved_spec(resolved)
+            spec = folder.resolved_spec()
         except NNCompileError as err:
             # The model itself is enough to export; only names and labels are lost.
-            click.echo(f"warning: ignoring {resolved}: {err.problems[0]}", err=True)
+            click.echo(f"warning: ignoring {folder.resolved_spec_file}: {err.problems[0]}",
+                       err=True)
     if spec is not None:
         from compiler.run.evaluate import check_model_matches_spec
 
@@ -132,22 +149,20 @@ def _from_model(path: Path):
     return model, spec, folder
 
 
-def _training_spec(folder: Path, spec):
+def _training_spec(folder: ModelFolder, spec, overrides: tuple[str, ...], allow_outside: bool):
     """The spec a model folder was trained from, to read its data; else None.
 
     spec.resolved.yaml keeps the data paths as written, relative to the
     original spec's folder, so the data are read through the original spec
-    (with the run's --set overrides, as `evaluate` does) when it still exists.
+    (with the run's --set values and --allow-outside, as `evaluate` does).
     """
     if spec is None:
         return None
-    from compiler.run.evaluate import find_model_and_spec
-
     try:
-        _, original = find_model_and_spec(folder, folder.parent)
+        original = folder.data_spec(overrides, allow_outside)
     except NNCompileError:
         return None
-    return original if getattr(original, "name", None) == spec.name else None
+    return original if original.name == spec.name else None
 
 
 def _wants_data(formats: tuple[str, ...], options) -> bool:
@@ -156,7 +171,7 @@ def _wants_data(formats: tuple[str, ...], options) -> bool:
 
 
 def _load_data(spec):
-    if getattr(spec, "data", None) is None:
+    if spec.data is None:
         return None
     from compiler.data.pipeline import load_data
 

@@ -10,35 +10,15 @@ from pathlib import Path
 
 import click
 
+from compiler.cli.options import (
+    allow_outside_option,
+    check_out_folder,
+    out_option,
+    output_option,
+    quiet_tensorflow,
+    set_option,
+)
 from compiler.errors import NNCompileError, Problem, SpecError
-
-set_option = click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE",
-    help="Override a spec value, e.g. --set training.epochs=5 (repeatable).")
-allow_outside_option = click.option(
-    "--allow-outside", is_flag=True,
-    help="Let the spec refer to files outside its own folder.")
-out_option = click.option(
-    "--out", "out_root", default="saved_models", show_default=True,
-    type=click.Path(file_okay=False), help="Folder that holds saved_models/<name>/.")
-
-
-def quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ start-up chatter off the user's terminal."""
-    from compiler.tf_runtime import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-
-
-def check_out_folder(folder: Path) -> None:
-    """Refuse, before building, an output folder that is a file (or lies below one)."""
-    for part in [folder, *folder.parents]:
-        if part.exists():
-            if not part.is_dir():
-                raise NNCompileError(
-                    f"cannot write the model to '{folder}': '{part}' is a file, not a folder; "
-                    "move it away or choose another folder with --out")
-            return
 
 
 @click.command()
@@ -79,13 +59,13 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
     model already there is kept unless --force is given.
     """
     from compiler.api import load_spec
+    from compiler.model_folder import ModelFolder
 
     spec = load_spec(spec_path, overrides, allow_outside=allow_outside)
+    folder = ModelFolder.for_spec(spec, out_root)
     if not no_save:
-        from compiler.model_folder import check_can_save
-
-        check_out_folder(Path(out_root) / spec.name)
-        check_can_save(spec, Path(out_root), force)  # before the (possibly long) build
+        check_out_folder(folder.path)
+        folder.check_can_build(force)  # before the (possibly long) build
     quiet_tensorflow()
     from compiler.build.graph import build as build_spec
     from compiler.build.summary import format_summary
@@ -99,19 +79,16 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
         click.echo("expect: ok")
     if no_save:
         return
-    from compiler.model_folder import save_built_model
-
     try:
-        folder = save_built_model(spec, result.model, Path(out_root), replace_trained=force)
+        folder.write_build(spec, result.model, replace_trained=force)
     except OSError as err:
-        raise NNCompileError(f"cannot write the model to '{Path(out_root) / spec.name}': "
+        raise NNCompileError(f"cannot write the model to '{folder}': "
                              f"{err.strerror or err}") from None
-    click.echo(f"wrote {folder / 'model.keras'} and {folder / 'spec.resolved.yaml'}")
+    click.echo(f"wrote {folder.model_file} and {folder.resolved_spec_file}")
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the schema to this file instead of standard output.")
+@output_option("Write the schema to this file instead of standard output.")
 def schema(output: str | None) -> None:
     """Print the JSON Schema of a spec (for editors: yaml-language-server)."""
     from compiler.spec.json_schema import spec_json_schema
@@ -133,8 +110,7 @@ def schema(output: str | None) -> None:
 
 @click.command()
 @click.argument("spec_path", metavar="SPEC", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Picture to write: .png or .svg.")
+@output_option("Picture to write: .png or .svg.", required=True)
 @set_option
 @allow_outside_option
 def plot(spec_path: str, output: str, overrides: tuple[str, ...], allow_outside: bool) -> None:

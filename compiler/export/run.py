@@ -1,4 +1,4 @@
-"""Export a model the way its spec asks, and load model files given on the command line.
+"""Export a model the way its spec asks, into a model folder.
 
 Layout of an export folder (``saved_models/<name>/`` by default)::
 
@@ -15,15 +15,15 @@ earlier export stays intact until its replacement is complete and checked.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from compiler.atomic import atomic_file, write_text_atomic
-from compiler.errors import ExportError, ModelFileError
+from compiler.atomic import atomic_file
+from compiler.errors import ExportError
 from compiler.export.metadata import build_metadata, metadata_json
 from compiler.export.schema import EXPORT_FORMATS, TfliteOptions
 from compiler.export.signature import model_signature
+from compiler.model_folder import ModelFolder
 
 
 def distinct_output_names(refs: list[str], names: list[str]) -> list[str]:
@@ -43,15 +43,10 @@ def distinct_output_names(refs: list[str], names: list[str]) -> list[str]:
     return out
 
 
-def tflite_file_name(quantize: str | None) -> str:
-    """``model.tflite`` for float32, ``model.<mode>.tflite`` for a quantised model."""
-    return "model.tflite" if quantize is None else f"model.{quantize}.tflite"
-
-
 def export_from_spec(
     model,
     spec: Any,
-    out_dir: Path | str,
+    folder: ModelFolder | str | Path,
     data_bundle: Any = None,
     formats: list[str] | None = None,
     *,
@@ -63,7 +58,8 @@ def export_from_spec(
         model: The built (usually trained) Keras model.
         spec: Its spec, or None when only a model file is known (names then
             come from the model, and no spec is written).
-        out_dir: The export folder, e.g. ``saved_models/<name>``.
+        folder: The export folder, e.g. ``ModelFolder("saved_models/<name>")`` (a path
+            is taken as one).
         data_bundle: The spec's data; its training split calibrates int8,
             its test split (else validation, else train) measures accuracy,
             and its metadata (vocabularies, constants) goes into metadata.json.
@@ -104,8 +100,12 @@ def export_from_spec(
             output_names = distinct_output_names(list(spec.outputs), output_names)
     sig = model_signature(model, input_names, output_names)
     meta = build_metadata(sig, spec, data_bundle)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    folder = folder if isinstance(folder, ModelFolder) else ModelFolder(folder)
+    folder.create()
+    # Written first: they describe the model whatever becomes of the exports below.
+    folder.write_metadata(metadata_json(meta))
+    if spec is not None:
+        folder.write_resolved_spec(spec)
 
     reports: list[Any] = []
     for fmt in formats:
@@ -115,7 +115,7 @@ def export_from_spec(
             reports.append(
                 export_saved_model(
                     model,
-                    out / "saved_model",
+                    folder.saved_model_dir,
                     input_names=sig.input_names,
                     output_names=sig.output_names,
                     metadata=meta,
@@ -128,7 +128,7 @@ def export_from_spec(
             reports.append(
                 export_tflite(
                     model,
-                    out / tflite_file_name(options.quantize),
+                    folder.tflite_file(options.quantize),
                     quantize=options.quantize,
                     representative_data=calibration,
                     allow_select_ops=options.allow_select_ops,
@@ -140,13 +140,7 @@ def export_from_spec(
                 )
             )
         else:
-            reports.append(export_keras(trained, out / "model.keras"))
-    write_text_atomic(out / "metadata.json", metadata_json(meta))
-    if spec is not None and hasattr(spec, "resolved_tree"):
-        import yaml
-
-        text = yaml.safe_dump(meta["spec"], sort_keys=False, allow_unicode=True)
-        write_text_atomic(out / "spec.resolved.yaml", text)
+            reports.append(export_keras(trained, folder.model_file))
     return reports
 
 
@@ -197,61 +191,10 @@ class KerasReport:
 
 def export_keras(model, path: Path | str) -> KerasReport:
     """Save `model` as a `.keras` file atomically and check that it loads back."""
+    from compiler.model_folder import load_model_file
+
     path = Path(path)
     with atomic_file(path) as tmp:
         model.save(tmp)
         load_model_file(tmp)
     return KerasReport(path, path.stat().st_size)
-
-
-def load_model_file(path: Path | str):
-    """Load a `.keras` file, or the `model.keras` in a ``saved_models/<name>/`` folder.
-
-    Raises:
-        ModelFileError: The path is missing, of the wrong kind, truncated or
-            not a Keras model; the message says what was expected.
-    """
-    path = Path(path)
-    expected = "expected a .keras file or a saved_models/<name>/ folder holding model.keras"
-    if not path.exists():
-        raise ModelFileError(f"{path}: no such file or folder ({expected})")
-    if path.is_dir():
-        if (path / "model.keras").is_file():
-            return load_model_file(path / "model.keras")
-        if (path / "saved_model.pb").is_file():
-            raise ModelFileError(
-                f"{path}: this is a SavedModel folder, which cannot be re-exported; "
-                f"{expected} (e.g. the folder that contains this one)"
-            )
-        raise ModelFileError(f"{path}: the folder holds no model.keras ({expected})")
-    if path.suffix in (".tflite", ".pb", ".h5", ".hdf5"):
-        raise ModelFileError(f"{path}: a '{path.suffix}' file cannot be loaded here; {expected}")
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(
-            f"{path}: not a .keras file (a .keras file is a zip archive; "
-            "this one is truncated, empty or something else)"
-        )
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            damaged = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
-        raise ModelFileError(f"{path}: damaged .keras archive: {err}") from err
-    if damaged is not None:
-        raise ModelFileError(f"{path}: damaged .keras archive (bad member '{damaged}')")
-    missing = [n for n in ("config.json", "metadata.json") if n not in names]
-    if missing:
-        raise ModelFileError(
-            f"{path}: a zip file but not a Keras model: it lacks {', '.join(missing)}"
-        )
-    import keras
-
-    import custom_layers  # noqa: F401 - registers the project's layers for deserialisation
-    from compiler.build.graph import allow_deep_model_file
-
-    allow_deep_model_file(path)  # Keras rebuilds the graph recursively
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as err:  # noqa: BLE001 - Keras raises many types for bad files
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelFileError(f"{path}: cannot load the Keras model: {first}") from err

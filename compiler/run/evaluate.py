@@ -2,77 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from compiler.atomic import write_json
 from compiler.errors import DataError, ModelFileError
-
-SPEC_SUFFIXES = (".yaml", ".yml")
-
-
-def find_model_and_spec(target: str | Path, out_root: str | Path, overrides: Sequence[str] = ()):
-    """Return ``(model_dir, spec)`` for a model folder, a `.keras` file or a spec file.
-
-    A model folder's spec is the original spec file recorded in metrics.json
-    when it still exists (its relative data paths are right), with the
-    training run's `--set` overrides, else the folder's spec.resolved.yaml.
-    """
-    from compiler.api import load_spec
-
-    target = Path(target)
-    if target.suffix in SPEC_SUFFIXES and target.is_file():
-        spec = load_spec(str(target), list(overrides))
-        return Path(out_root) / spec.name, spec
-    model_dir = target.parent if target.suffix == ".keras" else target
-    if not model_dir.is_dir():
-        raise ModelFileError(f"'{target}' is neither a model folder, a .keras file nor a spec file")
-    original, recorded = None, []
-    metrics_path = model_dir / "metrics.json"
-    if metrics_path.is_file():
-        try:
-            record = json.loads(metrics_path.read_text(encoding="utf-8"))
-            original = record.get("spec")
-            recorded = [str(o) for o in record.get("overrides") or []]
-        except (OSError, ValueError, AttributeError):
-            original, recorded = None, []
-    if original and Path(original).is_file():
-        # The training run's --set overrides first (same data, same split), then these.
-        return model_dir, load_spec(original, [*recorded, *overrides])
-    resolved = model_dir / "spec.resolved.yaml"
-    if not resolved.is_file():
-        raise ModelFileError(f"'{model_dir}' has no spec.resolved.yaml; give the spec file instead")
-    return model_dir, load_resolved_spec(resolved, overrides)
-
-
-def load_resolved_spec(path: str | Path, overrides: Sequence[str] = ()):
-    """Load a model folder's spec.resolved.yaml.
-
-    Its `training.init_from.model` is the path the training run read, relative
-    to the folder it ran in, so from the model folder it usually lies outside
-    and the spec would be refused; the weights it gave are in model.keras
-    already, so the reference is dropped rather than failing the whole spec.
-    """
-    from compiler.api import load_spec
-    from compiler.errors import SpecError
-
-    try:
-        return load_spec(str(path), list(overrides))
-    except SpecError as err:
-        if not all((p.location.path or "").startswith("training.init_from") for p in err.problems):
-            raise
-        return load_spec(str(path), [*overrides, "training.init_from=null"])
+from compiler.model_folder import DEFAULT_ROOT, find_model_and_spec
 
 
 def evaluate(
     target: str | Path,
     split: str = "test",
-    out_root: str | Path = "saved_models",
+    out_root: str | Path = DEFAULT_ROOT,
     overrides: Sequence[str] = (),
     output: str | Path | None = None,
+    allow_outside: bool = False,
 ) -> tuple[dict, Path]:
     """Evaluate a trained model on one split and write the metrics as JSON.
+
+    Args:
+        target: a model folder, a `.keras` file in one, or a spec (its folder
+            is ``<out_root>/<name>/``).
+        split: train, validation or test.
+        out_root: where a spec's model folder is (``--out``).
+        overrides: ``--set`` values after the training run's own.
+        output: the JSON file (``-o``); default the folder's evaluation_<split>.json.
+        allow_outside: let the spec read data outside its folder (a folder's
+            training run's ``--allow-outside`` is reapplied anyway).
 
     Returns:
         The metrics and the path of the JSON file written
@@ -81,17 +37,16 @@ def evaluate(
     from compiler.data.bundle import check_labels
     from compiler.data.files import prepare_output
     from compiler.data.pipeline import load_data
-    from compiler.training.prepare import load_keras_model
 
-    model_dir, spec = find_model_and_spec(target, out_root, overrides)
-    path = Path(output) if output else model_dir / f"evaluation_{split}.json"
+    folder, spec = find_model_and_spec(target, out_root, overrides, allow_outside)
+    path = Path(output) if output else folder.evaluation_file(split)
     if output:
         prepare_output(path, "-o/--output", create=False)  # before the (long) evaluation
-    model = load_keras_model(model_dir / "model.keras")
-    check_model_matches_spec(model, spec, model_dir / "model.keras")
+    model = folder.load_model()
+    check_model_matches_spec(model, spec, folder.model_file)
     if not getattr(model, "compiled", False):
         raise ModelFileError(
-            f"{model_dir / 'model.keras'} was built, not trained (it has no loss or metrics); "
+            f"{folder.model_file} was built, not trained (it has no loss or metrics); "
             "train it first with `nncompile train SPEC`")
     training = spec.training
     # The same seed as in training gives the same split of the data.
@@ -106,7 +61,7 @@ def evaluate(
     check_labels(bundle, output_classes(model), spec.locate("outputs"))
     values = model.evaluate(dataset, verbose=0, return_dict=True)
     metrics = {
-        "model": str(model_dir / "model.keras"),
+        "model": str(folder.model_file),
         "split": split,
         "examples": bundle.size(split),
         "metrics": {k: float(v) for k, v in values.items()},

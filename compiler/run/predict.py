@@ -406,7 +406,7 @@ def predict_file(model_path: str | Path, input_path: str | Path, output_path: st
         The number of examples predicted.
     """
     from compiler.data.files import prepare_output
-    from compiler.training.prepare import load_keras_model
+    from compiler.model_folder import load_model_file
 
     model_path, output_path = Path(model_path), Path(output_path)
     if output_path.suffix not in OUTPUT_SUFFIXES:
@@ -419,7 +419,7 @@ def predict_file(model_path: str | Path, input_path: str | Path, output_path: st
             Location(str(output_path)),
         )
     prepare_output(output_path, create=False)  # fail before the model is loaded and run
-    model = load_keras_model(model_path)
+    model = load_model_file(model_path)
     prep = training_preprocessing(model_path)
     if prep.missing and prep.standardized:
         raise DataError(

@@ -7,7 +7,6 @@ attention heat-map.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from compiler.errors import DataError, ModelFileError
+from compiler.model_folder import ModelFolder
 
 
 @dataclass
@@ -72,17 +72,19 @@ def encode(text: str, vocabulary: list[str], length: int | None, where: str = "t
 
 
 def translate(inference_model: Any, texts: list[str], in_vocab: list[str], out_vocab: list[str],
-              stop_id: int) -> list[Translation]:
+              stop_id: int, wheres: list[str] | None = None) -> list[Translation]:
     """Greedy-decode each text with the inference graph (tokens, attention).
 
     An encoder input of variable length (shape ``[null]``) is padded to the
-    longest of ``texts``.
+    longest of ``texts``. ``wheres`` names each text in error messages
+    (default ``TEXTS[i]``, as on the command line).
     """
     static = inference_model.inputs[0].shape[1]
     length = int(static) if static is not None else max(len(t) for t in texts)
+    if wheres is None:
+        wheres = ["the input"] if len(texts) == 1 else [f"TEXTS[{i + 1}]" for i in range(len(texts))]
     batch = np.concatenate([
-        encode(t, in_vocab, length, "the input" if len(texts) == 1 else f"TEXTS[{i + 1}]")
-        for i, t in enumerate(texts)
+        encode(text, in_vocab, length, where) for text, where in zip(texts, wheres, strict=True)
     ])
     tokens, attention = inference_model.predict(batch, verbose=0)
     results = []
@@ -137,25 +139,205 @@ def plot_attention(translation: Translation, path: Path) -> None:
     write_bytes_atomic(path, buffer.getvalue())
 
 
-def load_model_folder(folder: Path):
-    """(spec, trained model, metadata) of a saved_models/<name>/ folder."""
-    from compiler.api import load_spec
-    from compiler.export.run import load_model_file
+@dataclass
+class Translator:
+    """A trained encoder–decoder ready to run: its inference graph and vocabularies."""
 
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ModelFileError(f"'{folder}' is not a model folder (expected saved_models/<name>/)")
-    spec_path = folder / "spec.resolved.yaml"
-    if not spec_path.is_file():
-        raise ModelFileError(f"'{folder}' has no spec.resolved.yaml: was it written by "
-                             "`nncompile train`?")
-    spec = load_spec(spec_path)
-    model = load_model_file(folder / "model.keras")
-    meta_path = folder / "metadata.json"
-    metadata = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    if not metadata.get("preprocessing") and spec.data is not None:
-        # A folder exported without its data: the vocabularies come from the spec's data.
-        from compiler.data.pipeline import load_data
+    folder: ModelFolder
+    spec: Any
+    inference: Any  # greedy decoding, the graph the export writes
+    output_names: list[str]
+    input_vocabulary: list[str] | None
+    output_vocabulary: list[str] | None
+    stop_id: int | None
 
-        metadata["preprocessing"] = load_data(spec).metadata
-    return spec, model, metadata
+
+def is_sequence_to_sequence(target: str | Path) -> bool:
+    """Whether ``target`` (a model folder or a .keras file in one) holds an encoder–decoder."""
+    from compiler.build.graph import decoder_entry
+    from compiler.errors import NNCompileError
+
+    path = Path(target)
+    folder = ModelFolder(path.parent if path.suffix == ".keras" else path)
+    if not folder.resolved_spec_file.is_file():
+        return False
+    try:
+        return decoder_entry(folder.resolved_spec()) is not None
+    except NNCompileError:
+        return False  # the verb itself reports what is wrong with the folder
+
+
+def load_translator(path: Path, *, allow_outside: bool = False, need_text: bool = True
+                    ) -> Translator:
+    """The encoder–decoder of a saved_models/<name>/ folder (or a .keras file in one).
+
+    The vocabularies come from metadata.json, else from the spec's data (a
+    folder written without them).
+
+    Raises:
+        ModelFileError: not a model folder, not an encoder–decoder, or (with
+            ``need_text``) no vocabularies can be found.
+    """
+    from compiler.build.graph import build_inference_model, decoder_entry
+
+    path = Path(path)
+    folder = ModelFolder(path.parent if path.suffix == ".keras" else path)
+    if not folder.exists():
+        raise ModelFileError(f"'{path}' is not a model folder (expected saved_models/<name>/)")
+    spec = folder.resolved_spec()
+    if decoder_entry(spec) is None:
+        raise ModelFileError(f"'{path}' is not an encoder–decoder model "
+                             "(its spec has no attention_decoder)")
+    model = folder.load_model()
+    inference, names = build_inference_model(spec, model)
+    preprocessing, missing = folder.preprocessing(allow_outside=allow_outside)
+    if "input_vocabulary" not in preprocessing:
+        if need_text:
+            if missing:
+                raise ModelFileError(
+                    f"'{path}' has no vocabularies in metadata.json, and the training data "
+                    f"that give them cannot be read: {missing}")
+            vocabularies(preprocessing)  # says which key is missing
+        return Translator(folder, spec, inference, list(names), None, None, None)
+    in_vocab, out_vocab, stop_id = vocabularies(preprocessing)
+    return Translator(folder, spec, inference, list(names), in_vocab, out_vocab, stop_id)
+
+
+def read_texts(path: Path, input_name: str) -> tuple[list[str], list[str]]:
+    """The texts of a .txt file (one per line) or a .csv file, and where each is.
+
+    A CSV has one column, or a header row naming the column ``text`` or the
+    encoder's input; a header of one such name is skipped. Blank lines are
+    skipped (and counted, so line numbers match an editor's).
+
+    Raises:
+        DataError: not UTF-8, no texts, or a CSV whose text column cannot be told.
+    """
+    import csv
+    import io
+
+    from compiler.data.readers.csv_reader import read_utf8
+    from compiler.errors import Location
+
+    shown = str(path)
+    content = read_utf8(path, shown)
+    if path.suffix == ".txt":
+        rows = [(n, line) for n, line in enumerate(content.splitlines(), start=1) if line.strip()]
+    else:
+        try:
+            table = [(n, row) for n, row in enumerate(
+                csv.reader(io.StringIO(content, newline="")), start=1) if any(c.strip() for c in row)]
+        except csv.Error as err:
+            raise DataError(f"cannot read as CSV: {err}", Location(shown)) from None
+        column = 0
+        if table:
+            header = [cell.strip() for cell in table[0][1]]
+            named = [i for i, cell in enumerate(header) if cell in ("text", input_name)]
+            if named:
+                column, table = named[0], table[1:]
+            elif len(header) > 1:
+                raise DataError(
+                    f"the file has {len(header)} columns; name the one to translate `text` "
+                    f"(or '{input_name}') in a header row", Location(shown, table[0][0]))
+        rows = []
+        for line, row in table:
+            if len(row) <= column:
+                raise DataError(f"row has {len(row)} fields; the text is field {column + 1}",
+                                Location(shown, line))
+            rows.append((line, row[column]))
+    if not rows:
+        raise DataError("the file holds no texts; expected one per line", Location(shown))
+    return [text for _, text in rows], [f"{shown}:{line}:" for line, _ in rows]
+
+
+def predict_sequences(target: str | Path, input_path: str | Path, output_path: str | Path, *,
+                      allow_outside: bool = False) -> int:
+    """`nncompile predict` on an encoder–decoder: greedy decoding, as its export runs it.
+
+    Inputs: texts (.txt, one per line, or .csv) for a model trained on text,
+    or the encoder's token ids (.npy, or .npz with one array named as the
+    encoder input). Outputs: .csv (the input text and the decoded text; token
+    ids for id inputs), .npy (the decoded token ids) or .npz (the ids and the
+    attention weights, under the inference graph's output names).
+
+    Returns:
+        The number of examples predicted.
+    """
+    from compiler.data.files import prepare_output, write_failed
+    from compiler.errors import Location, UsageError
+
+    input_path, output_path = Path(input_path), Path(output_path)
+    if output_path.suffix not in (".csv", ".npy", ".npz"):
+        raise UsageError(f"--output must be one of .csv, .npy, .npz, got '{output_path.name}'")
+    if input_path.suffix not in (".txt", ".csv", ".npy", ".npz"):
+        raise UsageError(f"--input must be one of .txt, .csv, .npy, .npz, got '{input_path.name}'")
+    prepare_output(output_path, create=False)  # fail before the model is loaded and run
+    text_input = input_path.suffix in (".txt", ".csv")
+    translator = load_translator(Path(target), allow_outside=allow_outside, need_text=text_input)
+    input_name = translator.inference.inputs[0].name.split(":")[0]
+    sources: list[str] | None = None
+    if text_input:
+        sources, wheres = read_texts(input_path, input_name)
+        results = translate(translator.inference, sources, translator.input_vocabulary,
+                            translator.output_vocabulary, translator.stop_id, wheres)
+        static = translator.inference.inputs[0].shape[1]
+        length = int(static) if static is not None else max(len(s) for s in sources)
+        ids = np.concatenate([encode(s, translator.input_vocabulary, length, w)
+                              for s, w in zip(sources, wheres, strict=True)])
+    else:
+        from compiler.data.readers.arrays import NpzArchive, load_npy
+
+        shown = str(input_path)
+        if input_path.suffix == ".npy":
+            ids = load_npy(input_path, shown)
+        else:
+            with NpzArchive(input_path, shown) as archive:
+                keys = archive.keys
+                key = input_name if input_name in keys else keys[0] if len(keys) == 1 else None
+                if key is None:
+                    raise DataError(f"no array '{input_name}' for the encoder input; the file has "
+                                    f"{', '.join(keys) or 'none'}", Location(shown))
+                ids = archive.load(key)
+        if ids.ndim != 2 or ids.dtype.kind not in "iu" or len(ids) == 0:
+            raise DataError(f"expected token ids of shape (examples, steps) as integers, got "
+                            f"shape {tuple(ids.shape)} of {ids.dtype}", Location(shown))
+        results = None
+    tokens, attention = translator.inference.predict(ids.astype("int32"), verbose=0)
+    names = translator.output_names
+    prepare_output(output_path)
+    try:
+        _write_sequences(output_path, names, tokens, attention, sources, results, translator)
+    except OSError as err:
+        raise write_failed(output_path, err) from None
+    return len(tokens)
+
+
+def _write_sequences(path: Path, names: list[str], tokens, attention, sources, results,
+                     translator: Translator) -> None:
+    import csv
+    import io
+
+    from compiler.atomic import write_text_atomic, write_with
+
+    if path.suffix == ".npy":
+        write_with(path, lambda tmp: np.save(tmp, np.asarray(tokens)))
+        return
+    if path.suffix == ".npz":
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **{names[0]: np.asarray(tokens), names[1]: np.asarray(attention)})
+
+        write_with(path, save)
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if results is not None:
+        writer.writerow(["text", names[0]])
+        for result in results:
+            writer.writerow([result.source, result.output])
+    else:
+        steps = np.asarray(tokens).shape[1]
+        writer.writerow([f"{names[0]}_{i}" for i in range(steps)])
+        for row in np.asarray(tokens):
+            writer.writerow([str(int(v)) for v in row])
+    write_text_atomic(path, buffer.getvalue())

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from compiler.atomic import save_model, write_json, write_text_atomic
+from compiler.model_folder import ModelFolder
 from compiler.training import reports
 
 
@@ -40,7 +39,7 @@ def class_names_of(spec, bundle, num_classes: int) -> list[str]:
     return [str(i) for i in range(num_classes)]
 
 
-def write_classifier_reports(model, spec, bundle, out_dir: Path, num_classes: int) -> bool:
+def write_classifier_reports(model, spec, bundle, folder: ModelFolder, num_classes: int) -> bool:
     """Confusion matrix and worst examples on the validation split (test if none).
 
     Returns:
@@ -62,37 +61,33 @@ def write_classifier_reports(model, spec, bundle, out_dir: Path, num_classes: in
     names = class_names_of(spec, bundle, n)
     predicted, _ = reports.predicted_classes(scores)
     counts = reports.confusion_matrix(true.astype(int), predicted, n)
-    reports.plot_confusion_matrix(out_dir / "confusion_matrix.png", counts, names)
+    reports.plot_confusion_matrix(folder.confusion_file, counts, names)
     reports.write_worst_examples_csv(
-        out_dir / "worst_examples.csv", reports.worst_examples(scores, true, names)
+        folder.worst_examples_file, reports.worst_examples(scores, true, names)
     )
     return True
 
 
 def write_outputs(
-    model, spec, bundle, out_dir: Path, history, epoch_seconds, xla, num_classes, args,
-    peak_rss_mib: float | None = None,
+    model, spec, bundle, folder: ModelFolder, history, epoch_seconds, xla, num_classes, args,
+    peak_rss_mib: float | None = None, echo=None,
 ) -> dict:
-    """Write model.keras, spec.resolved.yaml, metrics.json, history.csv and the plots.
+    """Write a finished run into its folder: model.keras, run.json, history.csv, the plots,
+    metrics.json, then metadata.json, spec.resolved.yaml and the exports the spec lists.
 
     Returns:
         The content of metrics.json.
     """
-    import yaml
-
-    save_model(model, out_dir / "model.keras")
-    write_text_atomic(
-        out_dir / "spec.resolved.yaml",
-        yaml.safe_dump(spec.resolved_tree(), sort_keys=False, allow_unicode=True),
-    )
-    reports.write_history_csv(out_dir / "history.csv", history)
+    folder.write_model(model)
+    folder.write_run(spec)
+    reports.write_history_csv(folder.history_file, history)
     if history:
-        reports.plot_training_curves(out_dir / "training_curves.png", history)
-    write_classifier_reports(model, spec, bundle, out_dir, num_classes)
+        reports.plot_training_curves(folder.curves_file, history)
+    write_classifier_reports(model, spec, bundle, folder, num_classes)
     metrics = {
         "name": spec.name,
-        "spec": str(getattr(spec, "source_path", "") or ""),
-        "overrides": list(getattr(spec, "overrides", [])),  # re-applied by evaluate/predict
+        "spec": str(spec.source_path or ""),
+        "overrides": list(spec.overrides),  # run.json has them too, for every verb
         "metrics": evaluate_splits(model, bundle),
         "seed": spec.training.seed,
         "versions": versions(),
@@ -107,25 +102,14 @@ def write_outputs(
         "task": bundle.task,
         "class_names": bundle.class_names,
     }
-    write_json(out_dir / "metrics.json", metrics)
-    # metadata.json (names, labels, standardisation constants, vocabularies):
-    # what `predict` and applications need, also when the spec exports nothing.
+    folder.write_metrics(metrics)
+    # metadata.json (names, labels, standardisation constants, vocabularies) is
+    # what `predict` and applications need, also when the spec exports nothing;
+    # the export writes it with spec.resolved.yaml, once.
     from compiler.export.run import export_from_spec
 
-    export_from_spec(model, spec, out_dir, bundle, formats=[])
+    formats = spec.export.formats() if spec.export is not None else []
+    for report in export_from_spec(model, spec, folder, bundle, formats=formats):
+        if echo is not None:
+            echo(report.summary())
     return metrics
-
-
-def export_if_listed(model, spec, out_dir: Path, bundle, echo) -> None:
-    """Export what the spec's `export:` lists, once the export module exists."""
-    if not getattr(spec, "export", None):
-        return
-    try:
-        from compiler.export.run import export_from_spec
-    except ModuleNotFoundError as err:
-        if err.name and err.name.startswith("compiler.export"):
-            echo("export: the export module is not available; skipping the exports")
-            return
-        raise
-    for report in export_from_spec(model, spec, out_dir, bundle):
-        echo(report.summary())

@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -126,7 +127,7 @@ def plot_range_test(path: str | Path, result: RangeTest) -> None:
 
 
 def find_learning_rate(
-    spec_path: str | Path,
+    spec_or_path: Any,
     *,
     start: float = 1e-5,
     end: float = 10.0,
@@ -134,7 +135,7 @@ def find_learning_rate(
     overrides: Sequence[str] = (),
     plot: str | Path | None = None,
 ) -> RangeTest:
-    """Run the learning-rate range test for the model and data of a spec.
+    """Run the learning-rate range test for the model and data of a spec (a Spec or a path).
 
     The spec's optimiser is used at a constant rate (its schedule is
     ignored); its `seed` makes the test repeatable.
@@ -149,7 +150,7 @@ def find_learning_rate(
     )
     from compiler.training.run import load_spec_for_training, set_seed, steps_in
 
-    spec = load_spec_for_training(spec_path, overrides)
+    spec = load_spec_for_training(spec_or_path, overrides)
     training = spec.training
     set_seed(training.seed)
     bundle = load_data(spec, batch_size=training.batch_size, seed=training.seed)

@@ -7,7 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from compiler.errors import ModelFileError, Problem, SpecError, did_you_mean
+from compiler.errors import Problem, SpecError, did_you_mean
 
 
 def adapt_normalization(model: keras.Model, train_inputs) -> list[str]:
@@ -52,50 +52,6 @@ def resolve_model_path(path: str, base_dir: Path | None) -> Path:
     return Path(base_dir) / candidate
 
 
-def load_keras_model(path: str | Path, location=None) -> keras.Model:
-    """Load a `.keras` file, turning every failure into a :class:`ModelFileError`."""
-    import custom_layers  # noqa: F401 - registers the project's layers for loading
-    from compiler.training import (  # noqa: F401 - same, for training objects
-        losses,
-        metrics,
-        schedules,
-    )
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "model.keras"
-    if not path.is_file():
-        raise ModelFileError(f"model file '{path}' does not exist", location)
-    if path.suffix != ".keras":
-        raise ModelFileError(
-            f"model file '{path}' is not a .keras file (train writes saved_models/<name>/model.keras)",
-            location,
-        )
-    import zipfile
-
-    if not zipfile.is_zipfile(path):
-        # Keras would say "file not found" about an empty or truncated file.
-        size = path.stat().st_size
-        raise ModelFileError(
-            f"cannot load model file '{path}': "
-            + ("it is empty (0 bytes)" if size == 0 else "it is not a zip archive")
-            + "; a .keras file is a zip archive (truncated, or something else?)",
-            location,
-        )
-    from compiler.build.graph import allow_deep_model_file
-
-    allow_deep_model_file(path)  # Keras rebuilds the graph recursively
-    try:
-        return keras.models.load_model(path, compile=True)
-    except Exception as err:  # noqa: BLE001 - any failure here means a bad file
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelFileError(
-            f"cannot load model file '{path}': it is truncated, corrupt or not a Keras model "
-            f"({detail[:200]})",
-            location,
-        ) from err
-
-
 def init_from(model: keras.Model, init, base_dir: Path | None, locate) -> list[str]:
     """Copy weights layer by layer, by name, from another trained model.
 
@@ -108,7 +64,9 @@ def init_from(model: keras.Model, init, base_dir: Path | None, locate) -> list[s
     Returns:
         The names of the layers whose weights were copied.
     """
-    source = load_keras_model(
+    from compiler.model_folder import load_model_file
+
+    source = load_model_file(
         resolve_model_path(init.model, base_dir), locate("training", "init_from", "model")
     )
     theirs = {layer.name: layer for layer in source.layers if layer.weights}

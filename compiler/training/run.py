@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.errors import DataError, SpecError, TrainingError
+from compiler.model_folder import DEFAULT_ROOT, ModelFolder
 from compiler.training.xla import XlaDecision
 
 
@@ -204,7 +205,7 @@ def _replay_shuffles(dataset, epochs_done: int) -> None:
 def train_spec(
     spec,
     *,
-    out_root: str | Path = "saved_models",
+    out_root: str | Path = DEFAULT_ROOT,
     resume: bool = False,
     overrides: Sequence[str] = (),
     verbose: int = 2,
@@ -243,9 +244,9 @@ def train_spec(
     from compiler.training.timing import EpochTimer
     from compiler.training.xla import choose_xla
 
-    out_dir = Path(out_root) / spec.name
-    out_dir.mkdir(parents=True, exist_ok=True)
-    backup_dir = out_dir / "backup"
+    folder = ModelFolder.for_spec(spec, out_root)
+    folder.create()
+    backup_dir = folder.backup_dir
     state = _read_start_backup(backup_dir, resume, echo)
 
     bundle = load_data(spec, batch_size=training.batch_size, seed=training.seed)
@@ -287,7 +288,7 @@ def train_spec(
 
     guard = NanGuard()
     timer = EpochTimer(state.get("epoch_seconds", []) if state else [])
-    spec_callbacks = build_callbacks(training.callbacks, training.schedule, out_dir, guard, spec.locate)
+    spec_callbacks = build_callbacks(training.callbacks, training.schedule, folder.path, guard, spec.locate)
     carried = state.get("callbacks") if state and not state.get("finished") else None
     backup = TrainingBackup(
         backup_dir, guard, history, timer, learning_rate=training.optimizer.params.learning_rate,
@@ -334,10 +335,9 @@ def train_spec(
         )
 
     metrics = artifacts.write_outputs(
-        model, spec, bundle, out_dir, backup.history, timer.seconds, xla, num_classes, args,
-        peak_rss_mib,
+        model, spec, bundle, folder, backup.history, timer.seconds, xla, num_classes, args,
+        peak_rss_mib, echo,
     )
-    artifacts.export_if_listed(model, spec, out_dir, bundle, echo)
     # Kept so that `--resume --epochs N` can train a finished model further.
     backup.mark_finished()
-    return TrainResult(out_dir, metrics, backup.history, len(backup.history), xla, model)
+    return TrainResult(folder.path, metrics, backup.history, len(backup.history), xla, model)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from compiler.cli import cli
 from compiler.errors import ModelFileError
-from compiler.export.run import load_model_file
+from compiler.model_folder import load_model_file
 from compiler.export.schema import ExportSpec
 from tests.export.test_models import make_model
 
@@ -71,9 +71,10 @@ def test_schema_forms_and_typos():
 
 
 def test_cli_exports_all_formats_with_metadata(tmp_path, keras_file):
-    out = tmp_path / "exported"
-    result = CliRunner().invoke(cli, ["export", str(keras_file), "--out", str(out)])
+    # --out holds model folders, as for every verb: the export goes to <out>/<name>/.
+    result = CliRunner().invoke(cli, ["export", str(keras_file), "--out", str(tmp_path / "exp")])
     assert result.exit_code == 0, result.output
+    out = tmp_path / "exp" / load_model_file(keras_file).name
     assert "builtin only" in result.output
     assert {p.name for p in out.iterdir()} == {
         "saved_model", "model.tflite", "model.keras", "metadata.json"

@@ -211,7 +211,7 @@ def test_predict_into_a_folder_that_cannot_be_written(models, tmp_path, monkeypa
 def test_predict_encodes_categories_and_standardises_as_in_training(models, tmp_path):
     from compiler.api import load_spec
     from compiler.data.pipeline import load_data
-    from compiler.training.prepare import load_keras_model
+    from compiler.model_folder import load_model_file as load_keras_model
 
     model_dir = models / "out" / "cities"
     bundle = load_data(load_spec(str(models / "cities.yaml")))
@@ -243,12 +243,14 @@ def test_predict_encodes_categories_and_standardises_as_in_training(models, tmp_
 def test_predict_uses_the_model_folders_metadata_without_the_training_data(models, tmp_path):
     from compiler.api import load_spec
     from compiler.data.pipeline import load_data
-    from compiler.training.prepare import load_keras_model
+    from compiler.model_folder import load_model_file as load_keras_model
 
     bundle = load_data(load_spec(str(models / "cities.yaml")))
     copy = tmp_path / "cities"
     shutil.copytree(models / "out" / "cities", copy)
-    (copy / "metrics.json").unlink()  # the spec, and so the data, can no longer be found
+    # The spec, and so the data, can no longer be found (run.json and metrics.json name it).
+    (copy / "metrics.json").unlink()
+    (copy / "run.json").unlink()
     # Training writes metadata.json; with it, predict needs neither the spec nor the data.
     assert (copy / "metadata.json").exists()
     result = _predict(copy, models / "cat.csv", tmp_path / "p.npy")
