@@ -239,3 +239,100 @@ def test_padded_target_steps_carry_no_loss_and_count_in_no_metric(tmp_path):
     assert values["loss"] == pytest.approx(-np.log(picked[keep]).mean(), rel=1e-4)
     assert values["accuracy"] == pytest.approx((probs.argmax(-1) == targets)[keep].mean(),
                                                abs=1e-6)
+
+
+# ------------------------------------------------------------------ predict = translate = export
+
+
+def _saved_model_strings(folder, texts, out_root):
+    """Decode ``texts`` with the SavedModel that `nncompile export` writes, as an app would."""
+    import tensorflow as tf
+
+    from compiler.run.translate import encode
+
+    run = CliRunner().invoke(cli, ["export", str(folder), "--format", "saved_model",
+                                   "--out", str(out_root)])
+    assert run.exit_code == 0, run.output
+    exported = out_root / folder.name
+    meta = json.loads((exported / "metadata.json").read_text())
+    in_vocab, out_vocab, stop = vocabularies(meta)
+    (encoder,) = meta["inputs"]
+    length = encoder["shape"][1] or max(len(t) for t in texts)
+    ids = np.concatenate([encode(t, in_vocab, length) for t in texts])
+    serve = tf.saved_model.load(str(exported / "saved_model")).signatures["serving_default"]
+    tokens = serve(**{encoder["name"]: tf.constant(ids)})[meta["outputs"][0]["name"]].numpy()
+    strings = []
+    for row in tokens:
+        chars = []
+        for token in row:
+            if int(token) in (0, stop):
+                break
+            chars.append(out_vocab[int(token)])
+        strings.append("".join(chars))
+    return strings
+
+
+def _predict_strings(folder, texts, tmp_path, suffix=".txt"):
+    source = tmp_path / f"texts{suffix}"
+    lines = texts if suffix == ".txt" else ["text", *[f'"{t}"' for t in texts]]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "predicted.csv"
+    run = CliRunner().invoke(cli, ["predict", str(folder), "-i", str(source), "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    import csv
+
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
+    assert rows[0] == ["text", "decoder_target"]
+    assert [r[0] for r in rows[1:]] == texts
+    return [r[1] for r in rows[1:]]
+
+
+def _translate_strings(folder, texts):
+    run = CliRunner().invoke(cli, ["translate", str(folder), *texts])
+    assert run.exit_code == 0, run.output
+    return [line.split("\t", 1)[1] for line in run.output.splitlines() if "\t" in line]
+
+
+@pytest.mark.parametrize("kind", ["fixed", "variable"])
+def test_predict_runs_the_greedy_decoder_as_translate_and_the_saved_model_do(
+        adder_folders, tmp_path, kind):
+    folder = adder_folders[kind]
+    texts = ["1+2", "12+345", "99+1"]
+    predicted = _predict_strings(folder, texts, tmp_path)
+    assert predicted == _translate_strings(folder, texts)
+    assert predicted == _saved_model_strings(folder, texts, tmp_path / "exported")
+    assert _predict_strings(folder, texts, tmp_path, ".csv") == predicted
+    # Token ids in, token ids out: the inference graph's outputs, no teacher-forcing input.
+    from compiler.run.translate import encode, load_translator
+
+    translator = load_translator(folder)
+    ids = np.concatenate([encode(t, translator.input_vocabulary, 7) for t in texts])
+    np.save(tmp_path / "ids.npy", ids)
+    run = CliRunner().invoke(cli, ["predict", str(folder), "-i", str(tmp_path / "ids.npy"),
+                                   "-o", str(tmp_path / "out.npz")])
+    assert run.exit_code == 0, run.output
+    with np.load(tmp_path / "out.npz") as saved:
+        assert sorted(saved.files) == ["decoder_target", "decoder_target_attention"]
+        tokens = saved["decoder_target"]
+    assert tokens.shape == (3, 5) and tokens.dtype.kind in "iu"
+
+
+def test_predict_on_an_encoder_decoder_locates_bad_texts(adder_folders, tmp_path):
+    source = tmp_path / "texts.txt"
+    source.write_text("1+2\n\n12-3\n")
+    run = CliRunner().invoke(cli, ["predict", str(adder_folders["fixed"]), "-i", str(source),
+                                   "-o", str(tmp_path / "p.csv")])
+    assert run.exit_code == 1, run.output
+    assert f"{source}:3:" in run.output and "characters the model does not know: '-'" in run.output
+    assert "Traceback" not in run.output and not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.slow
+def test_predict_on_the_date_translator_gives_the_strings_of_translate_and_the_export(
+        trained, tmp_path):
+    _spec, _result, folder = trained
+    texts = ["3 May 1979", "05/03/79", "Thursday, May 3, 1979", "12 December 2001"]
+    predicted = _predict_strings(folder, texts, tmp_path)
+    assert predicted[0] == "1979-05-03"
+    assert predicted == _translate_strings(folder, texts)
+    assert predicted == _saved_model_strings(folder, texts, tmp_path / "exported")
