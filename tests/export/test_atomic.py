@@ -72,7 +72,7 @@ def test_sigkill_midway_leaves_previous_export_intact(stage, tmp_path):
         marker = "writing"
     else:
         # A real export killed while TensorFlow writes the SavedModel.
-        from test_export_models import make_model
+        from tests.export.test_models import make_model
 
         from compiler.export.saved_model import export_saved_model
 
