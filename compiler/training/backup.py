@@ -25,6 +25,7 @@ import numpy as np
 from compiler.atomic import write_json, write_with
 from compiler.errors import TrainingError
 from compiler.training.nan_guard import AtomicCheckpoint, NanGuard
+from compiler.training.timing import EpochTimer
 
 STATE_FILE = "state.json"
 
@@ -41,7 +42,7 @@ class TrainingBackup(keras.callbacks.Callback):
         folder: The `backup/` folder.
         guard: The run's :class:`NanGuard`; a tripped guard stops backups.
         history: Rows of earlier epochs (from a resumed backup).
-        timer: The run's ``EpochTimer`` (its durations are backed up too).
+        timer: The run's :class:`EpochTimer` (its durations are backed up too).
         learning_rate: The spec's learning rate, recorded to notice a change on resume.
         tracked: Callbacks whose counters are backed up (see :func:`callback_state`).
         restored: Their states from the backup being resumed, restored when
@@ -53,7 +54,7 @@ class TrainingBackup(keras.callbacks.Callback):
         folder: str | Path,
         guard: NanGuard,
         history: list[dict] | None = None,
-        timer=None,
+        timer: EpochTimer | None = None,
         learning_rate: float | None = None,
         tracked: list[keras.callbacks.Callback] | None = None,
         restored: list[dict] | None = None,
