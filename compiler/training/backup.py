@@ -1,4 +1,4 @@
-"""Resumable backups and the NaN guard.
+"""Resumable backups of a training run.
 
 `backup/` holds the weights and optimiser state of the last *good* completed
 epoch plus ``state.json`` (epochs completed, history so far). ``state.json``
@@ -24,45 +24,10 @@ import numpy as np
 
 from compiler.atomic import write_json, write_with
 from compiler.errors import TrainingError
+from compiler.training.nan_guard import AtomicCheckpoint, NanGuard
+from compiler.training.timing import EpochTimer
 
 STATE_FILE = "state.json"
-
-
-class NanGuard(keras.callbacks.Callback):
-    """Stops training at the first batch whose loss is NaN or infinite.
-
-    Keras' own ``TerminateOnNaN`` lets the epoch-end callbacks run afterwards,
-    which would back up and checkpoint the broken weights; here the others
-    check :attr:`tripped` first.
-    """
-
-    def __init__(self):
-        super().__init__()
-        # (epoch, batch, loss); batch is None when the validation loss went bad.
-        self.tripped: tuple[int, int | None, float] | None = None
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and self.tripped is None and not math.isfinite(float(loss)):
-            self.tripped = (self._epoch, batch, float(loss))
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        # A finite training loss with a NaN or infinite validation loss: the
-        # validation data hold what the model cannot compute (values far beyond
-        # the training data). Such an epoch is not backed up, so carrying on
-        # would end in a run that reports nothing; stop and say so instead.
-        if self.tripped is not None:
-            return
-        for key, value in (logs or {}).items():
-            if key.startswith("val_") and key.endswith("loss") and not math.isfinite(float(value)):
-                self.tripped = (epoch, None, float(value))
-                self.model.stop_training = True
-                return
 
 
 def logs_are_finite(logs: dict | None) -> bool:
@@ -77,7 +42,7 @@ class TrainingBackup(keras.callbacks.Callback):
         folder: The `backup/` folder.
         guard: The run's :class:`NanGuard`; a tripped guard stops backups.
         history: Rows of earlier epochs (from a resumed backup).
-        timer: The run's ``EpochTimer`` (its durations are backed up too).
+        timer: The run's :class:`EpochTimer` (its durations are backed up too).
         learning_rate: The spec's learning rate, recorded to notice a change on resume.
         tracked: Callbacks whose counters are backed up (see :func:`callback_state`).
         restored: Their states from the backup being resumed, restored when
@@ -89,7 +54,7 @@ class TrainingBackup(keras.callbacks.Callback):
         folder: str | Path,
         guard: NanGuard,
         history: list[dict] | None = None,
-        timer=None,
+        timer: EpochTimer | None = None,
         learning_rate: float | None = None,
         tracked: list[keras.callbacks.Callback] | None = None,
         restored: list[dict] | None = None,
@@ -110,7 +75,9 @@ class TrainingBackup(keras.callbacks.Callback):
         # one runs last, so the restored counters stick.
         if not self.restored:
             return
-        for callback, saved in zip(self.tracked, self.restored):
+        # A backup made before the spec's callbacks changed may list more or
+        # fewer of them: pair what there is, and the kind check below skips the rest.
+        for callback, saved in zip(self.tracked, self.restored, strict=False):
             if saved.get("kind") == callback_state(callback)["kind"]:
                 load_callback_state(callback, saved, self.folder)
                 if saved.get("best_weights"):
@@ -163,7 +130,6 @@ class TrainingBackup(keras.callbacks.Callback):
             state["best_weights"] = self._best_file
         return state
 
-
     def mark_finished(self) -> None:
         """Record that the run completed (a fresh run may then discard the backup)."""
         path = self.folder / STATE_FILE
@@ -174,8 +140,6 @@ class TrainingBackup(keras.callbacks.Callback):
 
 def callback_state(callback: keras.callbacks.Callback) -> dict | None:
     """The counters of `callback` that a resumed run needs, or None for other callbacks."""
-    from compiler.training.callbacks import AtomicCheckpoint
-
     if isinstance(callback, keras.callbacks.EarlyStopping):
         return {
             "kind": "early_stopping",

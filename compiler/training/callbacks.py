@@ -3,57 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
-import math
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
 
-from compiler.atomic import save_model
-from compiler.errors import SpecError
-from compiler.training.backup import NanGuard
+from compiler.errors import Location, SpecError
 from compiler.training.choices import Choice
-
-
-class AtomicCheckpoint(keras.callbacks.Callback):
-    """Saves `checkpoints/best.keras` (and, if asked, one file per epoch) atomically.
-
-    Args:
-        folder: The `checkpoints/` folder.
-        monitor: Logged quantity deciding which model is best.
-        mode: ``min``, ``max`` or ``auto`` (max for accuracy-like names).
-        save_best_only: Skip the per-epoch files.
-        guard: The run's NaN guard; nothing is saved once it tripped.
-    """
-
-    def __init__(self, folder, monitor: str, mode: str, save_best_only: bool, guard: NanGuard):
-        super().__init__()
-        self.folder = Path(folder)
-        self.monitor = monitor
-        self.higher_is_better = mode == "max" or (mode == "auto" and _higher_is_better(monitor))
-        self.save_best_only = save_best_only
-        self.guard = guard
-        self.best = -math.inf if self.higher_is_better else math.inf
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.guard.tripped is not None:
-            return
-        value = (logs or {}).get(self.monitor)
-        if not self.save_best_only:
-            save_model(self.model, self.folder / f"epoch-{epoch + 1:04d}.keras")
-        if value is None or not math.isfinite(float(value)):
-            return
-        better = value > self.best if self.higher_is_better else value < self.best
-        if better:
-            self.best = float(value)
-            save_model(self.model, self.folder / "best.keras")
-
-
-def _higher_is_better(monitor: str) -> bool:
-    return any(w in monitor for w in ("acc", "auc", "f1", "precision", "recall", "top_"))
+from compiler.training.nan_guard import AtomicCheckpoint, NanGuard
 
 
 def build_callbacks(
-    choices: list[Choice], schedule: Choice | None, out_dir: Path, guard: NanGuard, locate=None
+    choices: list[Choice],
+    schedule: Choice | None,
+    out_dir: Path,
+    guard: NanGuard,
+    locate: Callable[..., Location],
 ) -> list[keras.callbacks.Callback]:
     """Return the Keras callbacks the spec asks for (not the backup or guard).
 
@@ -91,7 +56,7 @@ def build_callbacks(
                 raise SpecError(
                     "the tensorboard callback needs the `tensorboard` package; install it "
                     "(pip install tensorboard) or remove the callback",
-                    locate("training", "callbacks", index) if locate else None,
+                    locate("training", "callbacks", index),
                 )
             callbacks.append(
                 keras.callbacks.TensorBoard(
@@ -121,7 +86,8 @@ def monitored_names(choices: list[Choice], schedule: Choice | None) -> list[tupl
     found = []
     for i, choice in enumerate(choices):
         if choice.name in ("early_stopping", "checkpoint"):
-            found.append((choice.params.monitor, ("training", "callbacks", i, choice.name, "monitor")))
+            path = ("training", "callbacks", i, choice.name, "monitor")
+            found.append((choice.params.monitor, path))
     if schedule is not None and schedule.name == "reduce_on_plateau":
         found.append(
             (schedule.params.monitor, ("training", "schedule", "reduce_on_plateau", "monitor"))
