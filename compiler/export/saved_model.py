@@ -20,6 +20,7 @@ from compiler.export.signature import (
     call_keras,
     max_abs_diff,
     model_signature,
+    name_outputs,
     random_inputs,
 )
 
@@ -84,7 +85,7 @@ def export_saved_model(
 
     def serve(*tensors):
         result = model(list(tensors) if len(tensors) > 1 else tensors[0], training=False)
-        return _as_named_dict(model, sig, result)
+        return name_outputs(model, sig, result)
 
     # The endpoint's argument names become the signature's input names, so
     # give the traced function real parameters named after the inputs.
@@ -149,16 +150,6 @@ def verify_saved_model(path: Path, model, sig: ModelSignature, batch: int = 3) -
             f"(more than {SAVED_MODEL_TOLERANCE:g}); the export was not kept"
         )
     return diff
-
-
-def _as_named_dict(model, sig: ModelSignature, result) -> dict:
-    if isinstance(result, dict):
-        values = [result[k] for k in model.output_names]
-    elif isinstance(result, (list, tuple)):
-        values = list(result)
-    else:
-        values = [result]
-    return dict(zip(sig.output_names, values, strict=True))
 
 
 def _check_identifiers(sig: ModelSignature) -> None:

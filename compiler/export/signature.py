@@ -96,17 +96,23 @@ def model_signature(
         for n, t in zip(names_out, keras_outputs, strict=True)
     ]
     vocab = [
-        int(layer.input_dim) for layer in _all_layers(model) if hasattr(layer, "input_dim")
+        int(layer.input_dim) for layer in all_layers(model) if hasattr(layer, "input_dim")
     ]
     return ModelSignature(inputs, outputs, token_limit=max(2, min(vocab)) if vocab else 2)
 
 
-def _all_layers(model) -> list:
+def all_layers(model) -> list:
+    """Every layer of ``model``: nested models, wrapped layers and recurrent cells too."""
     found, stack = [], list(getattr(model, "layers", []))
     while stack:
         layer = stack.pop()
         found.append(layer)
         stack.extend(getattr(layer, "layers", []) or [])
+        stack.extend(c for c in getattr(layer, "cells", None) or [] if c not in found)
+        for attr in ("forward_layer", "backward_layer", "layer", "cell"):
+            inner = getattr(layer, attr, None)
+            if inner is not None and hasattr(inner, "name") and inner not in found:
+                stack.append(inner)
     return found
 
 
@@ -152,22 +158,22 @@ def name_outputs(model, sig: ModelSignature, result) -> dict[str, Any]:
 
 def max_relative_diff(reference: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> float:
     """Largest |other - reference| over all outputs, divided by max(1, peak |reference|)."""
-    worst = 0.0
-    for name, ref in reference.items():
-        ref = np.asarray(ref, dtype=np.float64)
-        got = np.asarray(other[name], dtype=np.float64).reshape(ref.shape)
-        scale = max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)
-        if ref.size:
-            worst = max(worst, float(np.max(np.abs(got - ref))) / scale)
-    return worst
+    return _max_diff(reference, other, relative=True)
 
 
 def max_abs_diff(reference: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> float:
     """Largest absolute difference over all outputs."""
+    return _max_diff(reference, other, relative=False)
+
+
+def _max_diff(reference: dict[str, np.ndarray], other: dict[str, np.ndarray],
+              relative: bool) -> float:
     worst = 0.0
     for name, ref in reference.items():
         ref = np.asarray(ref, dtype=np.float64)
+        if not ref.size:
+            continue
         got = np.asarray(other[name], dtype=np.float64).reshape(ref.shape)
-        if ref.size:
-            worst = max(worst, float(np.max(np.abs(got - ref))))
+        scale = max(1.0, float(np.max(np.abs(ref)))) if relative else 1.0
+        worst = max(worst, float(np.max(np.abs(got - ref))) / scale)
     return worst

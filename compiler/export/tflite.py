@@ -30,6 +30,7 @@ from compiler.errors import ExportError
 from compiler.export.schema import DEFAULT_TOLERANCE
 from compiler.export.signature import (
     ModelSignature,
+    all_layers,
     call_keras,
     max_abs_diff,
     max_relative_diff,
@@ -224,7 +225,7 @@ def _refuse_int8_loops(frozen, model) -> None:
     # WHILE loop, so recurrent layers are refused before it can run.
     # Frozen graphs hold loops in v1 control flow (LoopCond), others as While.
     loops = ["LoopCond", "While", "StatelessWhile"]
-    layer_names = [layer.name for layer in _all_layers(model)]
+    layer_names = [layer.name for layer in all_layers(model)]
     where = layers_using_ops(frozen.graph.as_graph_def(), loops, layer_names)
     found = sorted({name for names in where.values() for name in names})
     if found or any(n.op in loops for n in frozen.graph.as_graph_def().node):
@@ -264,7 +265,7 @@ def _conversion_error(err: Exception, frozen, model, allow_select_ops: bool) -> 
     if not ops:
         first = next((line for line in message.splitlines() if "error" in line), message[:300])
         return ExportError(f"TFLite conversion failed: {first.strip()}")
-    layer_names = [layer.name for layer in _all_layers(model)]
+    layer_names = [layer.name for layer in all_layers(model)]
     where = layers_using_ops(frozen.graph.as_graph_def(), ops, layer_names)
     described = ", ".join(
         f"{op} (from layer {', '.join(repr(n) for n in where[op])})" if where.get(op) else op
@@ -291,7 +292,7 @@ def _no_dropout_masks(model):
     from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
     saved = []
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         if isinstance(layer, DropoutRNNCell) and (layer.dropout or layer.recurrent_dropout):
             saved.append((layer, layer.dropout, layer.recurrent_dropout))
             layer.dropout = layer.recurrent_dropout = 0.0
@@ -300,20 +301,6 @@ def _no_dropout_masks(model):
     finally:
         for layer, dropout, recurrent_dropout in saved:
             layer.dropout, layer.recurrent_dropout = dropout, recurrent_dropout
-
-
-def _all_layers(model) -> list:
-    found, stack = [], list(getattr(model, "layers", []))
-    while stack:
-        layer = stack.pop()
-        found.append(layer)
-        stack.extend(getattr(layer, "layers", []) or [])
-        stack.extend(c for c in getattr(layer, "cells", None) or [] if c not in found)
-        for attr in ("forward_layer", "backward_layer", "layer", "cell"):
-            inner = getattr(layer, attr, None)
-            if inner is not None and hasattr(inner, "name") and inner not in found:
-                stack.append(inner)
-    return found
 
 
 def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, samples, targets) -> None:

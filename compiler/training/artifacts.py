@@ -92,7 +92,9 @@ def write_outputs(
         "seed": spec.training.seed,
         "versions": versions(),
         "python": sys.version.split()[0],
-        "xla": {"requested": xla.requested, "used": xla.used, "reason": xla.reason},
+        "xla": {"requested": xla.requested, "used": xla.used, "reason": xla.reason,
+                # the timed trial of `auto` (seconds per step each way), when there was one
+                **({"step_seconds": xla.step_seconds} if xla.step_seconds else {})},
         "epochs_requested": spec.training.epochs,
         "epochs_completed": len(history),
         "epoch_seconds": list(epoch_seconds[: len(history)]),

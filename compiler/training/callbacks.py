@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 
 import keras
 
 from compiler.errors import Location, SpecError
+from compiler.model_folder import ModelFolder
 from compiler.training.choices import Choice
 from compiler.training.nan_guard import AtomicCheckpoint, NanGuard
 
@@ -16,7 +16,7 @@ from compiler.training.nan_guard import AtomicCheckpoint, NanGuard
 def build_callbacks(
     choices: list[Choice],
     schedule: Choice | None,
-    out_dir: Path,
+    folder: ModelFolder,
     guard: NanGuard,
     locate: Callable[..., Location],
 ) -> list[keras.callbacks.Callback]:
@@ -25,7 +25,7 @@ def build_callbacks(
     Args:
         choices: The validated `training.callbacks` list.
         schedule: The `training.schedule` value (`reduce_on_plateau` is a callback).
-        out_dir: The run's output folder (`saved_models/<name>`).
+        folder: The run's model folder (its checkpoints/ and logs/).
         guard: The run's NaN guard.
         locate: ``spec.locate``, to place errors.
 
@@ -48,7 +48,7 @@ def build_callbacks(
         elif name == "checkpoint":
             callbacks.append(
                 AtomicCheckpoint(
-                    out_dir / "checkpoints", p.monitor, p.mode, p.save_best_only, guard
+                    folder.checkpoints_dir, p.monitor, p.mode, p.save_best_only, guard
                 )
             )
         elif name == "tensorboard":
@@ -60,14 +60,14 @@ def build_callbacks(
                 )
             callbacks.append(
                 keras.callbacks.TensorBoard(
-                    log_dir=str(out_dir / "logs"), histogram_freq=p.histogram_freq
+                    log_dir=str(folder.logs_dir), histogram_freq=p.histogram_freq
                 )
             )
         elif name == "csv_logger":
             # A live log (appended on resume); history.csv is the final, atomic copy.
-            (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+            folder.logs_dir.mkdir(parents=True, exist_ok=True)
             callbacks.append(
-                keras.callbacks.CSVLogger(str(out_dir / "logs" / "training_log.csv"), append=True)
+                keras.callbacks.CSVLogger(str(folder.logs_dir / "training_log.csv"), append=True)
             )
         else:
             raise AssertionError(f"callback {name!r} has no builder")

@@ -288,7 +288,7 @@ def train_spec(
 
     guard = NanGuard()
     timer = EpochTimer(state.get("epoch_seconds", []) if state else [])
-    spec_callbacks = build_callbacks(training.callbacks, training.schedule, folder.path, guard, spec.locate)
+    spec_callbacks = build_callbacks(training.callbacks, training.schedule, folder, guard, spec.locate)
     carried = state.get("callbacks") if state and not state.get("finished") else None
     backup = TrainingBackup(
         backup_dir, guard, history, timer, learning_rate=training.optimizer.params.learning_rate,
