@@ -42,14 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from compiler.data.readers.csv_cells import (
-    Rows,
-    is_number,
-    numbered_rows,
-    parse_numbers,
-    read_utf8,
-)
-from compiler.errors import DataError, Location, did_you_mean
+from compiler.data.readers.csv_cells import Rows, parse_numbers
+from compiler.errors import DataError, Location
 
 if TYPE_CHECKING:
     from compiler.data.raw import RawData
@@ -293,94 +287,13 @@ class InputEncoder:
         return np.concatenate(blocks, axis=1)
 
     def encode_csv_file(self, path: Path) -> np.ndarray:
-        """Read a CSV of examples to predict, one per row, as the model's feature matrix.
+        """Read a CSV of examples to predict as the model's feature matrix (not standardised).
 
-        With the training columns known (a model trained on a CSV), a header
-        row naming them selects them by name, in any order (other columns,
-        such as the target, are ignored), and categorical columns are one-hot
-        encoded as in training; without such a header the cells are the
-        training columns in order (or already encoded numbers). Otherwise the
-        cells are numbers; a first row that is not numeric is a header.
-        Standardisation is not applied here (:meth:`standardize` does it).
-
-        Raises:
-            DataError: not UTF-8, no examples, a ragged row, a missing column,
-                a cell that is not a number, NaN or infinite, or an unknown
-                category; each names the file, row and column.
+        See :func:`compiler.data.readers.prediction_csv.read_prediction_csv`.
         """
-        shown = str(path)
-        rows = numbered_rows(read_utf8(path, shown), self.delimiter, shown)
-        if not rows:
-            raise DataError("the file is empty; expected one example per row", Location(shown))
-        columns, categories = self.columns, self.categories
-        header_line, header = rows[0]
-        header = [cell.strip() for cell in header]
-        named = bool(columns) and any(cell in columns for cell in header)
-        unnamed = not named and not _numeric(header) and not (
-            columns and categories and self._is_raw_row(header)
-        )
-        body = rows[1:] if named or unnamed else rows
-        if not body:
-            raise DataError(
-                "the file has a header row but no examples", Location(shown, header_line)
-            )
-        width = len(header) if named or unnamed else len(body[0][1])
-        for line, row in body:
-            if len(row) != width:
-                raise DataError(
-                    f"row has {len(row)} fields, expected {width} as in the "
-                    + ("header" if named or unnamed else "first row"),
-                    Location(shown, line),
-                )
-        if named:
-            missing = [c for c in columns if c not in header]
-            if missing:
-                raise DataError(
-                    f"no column '{missing[0]}' in the header{did_you_mean(missing[0], header)}; "
-                    f"the model was trained on the columns {', '.join(columns)}",
-                    Location(shown, header_line),
-                )
-            return self.encode_table(
-                body, [header.index(c) for c in columns], shown, hint=self._number_hint(True)
-            )
-        if columns and width == len(columns):
-            # The training columns in order, without a header naming them.
-            return self.encode_table(body, list(range(width)), shown, hint=self._number_hint(True))
-        if columns and categories and width != self.width():
-            raise DataError(
-                f"rows have {width} fields; expected the {len(columns)} training columns "
-                f"({', '.join(columns)}), best with a header row naming them",
-                Location(shown, body[0][0]),
-            )
-        # Numbers only (for example already one-hot encoded), in the model's order.
-        hint = self._number_hint(False)
-        blocks = [
-            parse_numbers(body, i, shown, f"column '{header[i]}'" if unnamed else None, hint)
-            for i in range(width)
-        ]
-        return np.stack(blocks, axis=1).astype(np.float32)
+        from compiler.data.readers.prediction_csv import read_prediction_csv
 
-    def _number_hint(self, encoded: bool) -> str:
-        """What to suggest for a cell that is not a number (``encoded``: a training column)."""
-        if self.missing:
-            return f"; cannot encode categories: {self.missing}"
-        if self.columns and not encoded:
-            return f"; give a header row naming the training columns ({', '.join(self.columns)})"
-        if self.columns:
-            return "; the model was trained on numbers in this column"
-        return ""
-
-    def _is_raw_row(self, row: list[str]) -> bool:
-        """Whether ``row`` reads as one example of the training columns (not as a header)."""
-        if len(row) != len(self.columns or []):
-            return False
-        for cell, column in zip(row, self.columns, strict=True):
-            if column in self.categories:
-                if cell not in self.categories[column]:
-                    return False
-            elif not is_number(cell):
-                return False
-        return True
+        return read_prediction_csv(path, self)
 
     # ------------------------------------------------------ standardisation
 
@@ -388,7 +301,9 @@ class InputEncoder:
         """``(x - mean) / std`` with the training constants, for each input that has them.
 
         Args:
-            inputs: {model input name or data input name: array}.
+            inputs: {model input name: array}, mapped to data input names by
+                :attr:`inputs`; data input names while that map is empty (the
+                pipeline standardises before it matches names).
 
         Returns:
             The same dict with standardised float32 arrays; an input without
@@ -459,7 +374,3 @@ def _columns_from_feature_names(names: list[str], categories: dict[str, list[str
         if column not in columns:
             columns.append(column)
     return columns
-
-
-def _numeric(row: list[str]) -> bool:
-    return all(is_number(cell) for cell in row)
