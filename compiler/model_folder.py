@@ -383,14 +383,50 @@ class ModelFolder:
         known = self.metadata().get("preprocessing")
         if isinstance(known, dict) and known:
             return known, None
+        spec, why = self._spec_of_data(allow_outside)
+        if spec is None or spec.data is None:
+            return {}, why
+        return self._read_preprocessing(spec)
+
+    def encoder(self, allow_outside: bool = False) -> Any:
+        """The input encoder training fitted (:class:`compiler.data.encoder.InputEncoder`).
+
+        From metadata.json; else, when the spec's data needed encoding (a CSV,
+        standardisation), recovered by reading its training data again. A
+        folder without a spec, or whose data need no encoding, gets the
+        identity encoder; one whose training data cannot be read says why.
+        """
+        from compiler.data.encoder import InputEncoder
+
+        known = self.metadata().get("preprocessing")
+        if isinstance(known, dict) and known:
+            return InputEncoder.from_metadata(known)
+        spec, _ = self._spec_of_data(allow_outside)
+        if spec is None or spec.data is None:
+            return InputEncoder()
+        data = spec.data
+        csv_source = data.kind == "csv"
+        if not (csv_source or data.standardize):
+            return InputEncoder()
+        recovered, why = self._read_preprocessing(spec)
+        if why is not None:
+            if not ((csv_source and data.source.categorical) or data.standardize):
+                return InputEncoder()  # plain numeric columns: the file is read as numbers
+            return InputEncoder.unknown(why, standardized=bool(data.standardize))
+        return InputEncoder.from_metadata(
+            recovered, delimiter=data.source.delimiter if csv_source else ",")
+
+    def _spec_of_data(self, allow_outside: bool) -> tuple[Any, str | None]:
+        """(the data spec or None, why not) for recovering the preprocessing."""
         if not self.resolved_spec_file.is_file():
-            return {}, None
+            return None, None
         try:
-            spec = self.data_spec(allow_outside=allow_outside)
+            return self.data_spec(allow_outside=allow_outside), None
         except NNCompileError as err:
-            return {}, str(err.problems[0])
-        if spec.data is None:
-            return {}, None
+            return None, str(err.problems[0])
+
+    @staticmethod
+    def _read_preprocessing(spec: Any) -> tuple[dict, str | None]:
         from compiler.data.pipeline import load_data
 
         training = spec.training

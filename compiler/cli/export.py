@@ -104,10 +104,13 @@ def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: 
                 raise
             click.echo(f"note: metadata.json will have no preprocessing ({err.problems[0]})",
                        err=True)
+    # A trained folder's own record of its encoding is the truth; data read again
+    # serve to calibrate and measure.
+    recorded = None if from_spec else source.metadata().get("preprocessing") or None
     folder.check_writable()
     reports = export_from_spec(
         model, spec, folder, data_bundle=data, formats=list(formats) or None,
-        tflite_options=options,
+        tflite_options=options, preprocessing=recorded,
     )
     if from_spec:
         folder.write_run(spec)
@@ -171,11 +174,13 @@ def _wants_data(formats: tuple[str, ...], options) -> bool:
 
 
 def _load_data(spec):
+    """The spec's data, split as training split them (its seed)."""
     if spec.data is None:
         return None
     from compiler.data.pipeline import load_data
 
-    return load_data(spec, batch_size=32, seed=0)
+    seed = spec.training.seed if spec.training is not None else None
+    return load_data(spec, batch_size=32, seed=seed)
 
 
 COMMANDS = [export]

@@ -69,7 +69,7 @@ def predict(model: str, input_path: str, output: str, allow_outside: bool) -> No
     else:
         from compiler.run.predict import predict_file
 
-        count = predict_file(model, input_path, output)
+        count = predict_file(model, input_path, output, allow_outside=allow_outside)
     click.echo(f"predicted {count} example(s); wrote {output}")
 
 

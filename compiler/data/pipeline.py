@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from compiler.data.bundle import SPLITS, DataBundle
+from compiler.data.encoder import InputEncoder
 from compiler.data.raw import RawData
 from compiler.data.sources import locate, read_splits
 from compiler.errors import DataError, did_you_mean
@@ -43,14 +44,12 @@ def load_data(
     allow_outside = allow_outside or bool(getattr(spec, "allow_outside", False))
     parts = read_splits(spec, seed, allow_outside=allow_outside)
     train = parts["train"]
-    metadata = dict(train.metadata)
+    # The reader's metadata is its encoding (a CSV's columns and categories);
+    # standardisation is fitted on the training split only.
+    encoder = InputEncoder.from_metadata(train.metadata)
     if data.standardize:
-        constants = fit_standardization(train)
-        parts = {k: v and apply_standardization(v, constants) for k, v in parts.items()}
-        metadata["standardization"] = {
-            name: {"mean": mean.tolist(), "std": std.tolist()}
-            for name, (mean, std) in constants.items()
-        }
+        encoder = encoder.fit_standardization(train)
+        parts = {k: v and _standardized(v, encoder) for k, v in parts.items()}
     input_map = _match_names(
         list(spec.inputs), list(train.inputs), data.inputs, "input", spec, "inputs"
     )
@@ -78,11 +77,12 @@ def load_data(
         if part is not None
     }
     class_names = _class_names(spec, train)
+    encoder.inputs = input_map
+    metadata = encoder.to_metadata()
     metadata.update(
         task=train.task,
         class_names=class_names,
         num_classes=num_classes,
-        inputs=input_map,
         targets=output_map,
         sizes={split: len(part) for split, part in parts.items() if part is not None},
         seed=seed,
@@ -214,35 +214,10 @@ def _raise_first(
     )
 
 
-def fit_standardization(train: RawData) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Mean and standard deviation of each float input, per feature (last axis).
-
-    Fitted on the training split only, so validation and test scores are not
-    flattered by statistics of the examples they measure. A feature that never
-    varies (or is excluded, like a one-hot column) gets mean 0 and std 1.
-    """
-    constants = {}
-    for name, array in train.inputs.items():
-        if array.dtype.kind != "f":
-            continue
-        axes = tuple(range(array.ndim - 1))
-        mean = array.mean(axis=axes, dtype=np.float64)
-        std = array.std(axis=axes, dtype=np.float64)
-        keep = train.no_standardize.get(name)
-        if keep is not None:
-            mean[keep], std[keep] = 0.0, 1.0
-        std[std == 0] = 1.0
-        constants[name] = (mean.astype(np.float32), std.astype(np.float32))
-    return constants
-
-
-def apply_standardization(part: RawData, constants: dict) -> RawData:
-    """``(x - mean) / std`` for each input that has constants."""
-    inputs = dict(part.inputs)
-    for name, (mean, std) in constants.items():
-        inputs[name] = ((inputs[name] - mean) / std).astype(np.float32)
+def _standardized(part: RawData, encoder: InputEncoder) -> RawData:
+    """``part`` with its inputs standardised by ``encoder``."""
     standardized = part.take(np.arange(len(part)))
-    standardized.inputs = inputs
+    standardized.inputs = encoder.standardize(part.inputs)
     return standardized
 
 

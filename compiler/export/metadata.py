@@ -18,7 +18,8 @@ METADATA_VERSION = 1
 
 
 def build_metadata(
-    sig: ModelSignature, spec: Any = None, data_bundle: Any = None
+    sig: ModelSignature, spec: Any = None, data_bundle: Any = None,
+    preprocessing: dict | None = None,
 ) -> dict[str, Any]:
     """Collect the facts about a model an application needs at inference time.
 
@@ -27,6 +28,8 @@ def build_metadata(
         spec: The spec the model was built from, if known.
         data_bundle: The spec's loaded data, if known (labels, vocabularies,
             standardisation constants).
+        preprocessing: What training recorded (a model folder's metadata.json);
+            it wins over the data's, which a later read could split otherwise.
 
     Returns:
         A JSON-ready dict.
@@ -44,7 +47,7 @@ def build_metadata(
         "outputs": [info.as_dict() for info in sig.outputs],
         "labels": _jsonable(labels),
         "task": getattr(data_bundle, "task", None),
-        "preprocessing": _jsonable(getattr(data_bundle, "metadata", None) or {}),
+        "preprocessing": _jsonable(preprocessing or getattr(data_bundle, "metadata", None) or {}),
         "saved_model": {"signature": "serving_default", "batch": "dynamic"},
         "tflite": {"signature": "serving_default", "batch": 1},
         "spec": _jsonable(spec.resolved_tree()) if hasattr(spec, "resolved_tree") else None,

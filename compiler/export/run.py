@@ -51,6 +51,7 @@ def export_from_spec(
     formats: list[str] | None = None,
     *,
     tflite_options: TfliteOptions | None = None,
+    preprocessing: dict | None = None,
 ) -> list[Any]:
     """Export `model` into `out_dir` in each format, with metadata; return one report each.
 
@@ -65,6 +66,8 @@ def export_from_spec(
             and its metadata (vocabularies, constants) goes into metadata.json.
         formats: Formats to write; default: the spec's `export:` list, else all.
         tflite_options: Overrides the spec's `tflite:` options (CLI flags).
+        preprocessing: The encoding training recorded (a model folder's
+            metadata.json), written instead of the data's.
 
     Returns:
         Reports (``.summary()`` gives one line each) in the order written.
@@ -99,7 +102,7 @@ def export_from_spec(
         else:
             output_names = distinct_output_names(list(spec.outputs), output_names)
     sig = model_signature(model, input_names, output_names)
-    meta = build_metadata(sig, spec, data_bundle)
+    meta = build_metadata(sig, spec, data_bundle, preprocessing)
     folder = folder if isinstance(folder, ModelFolder) else ModelFolder(folder)
     folder.create()
     # Written first: they describe the model whatever becomes of the exports below.

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from pathlib import Path
 
 import numpy as np
 
+from compiler.data.encoder import InputEncoder
 from compiler.data.raw import RawData
+from compiler.data.readers.csv_cells import (  # noqa: F401 - read_utf8: also imported from here
+    is_number,
+    numbered_rows,
+    parse_numbers,
+    read_utf8,
+)
 from compiler.data.schema import CsvSource
 from compiler.errors import DataError, Location, did_you_mean
 
@@ -28,8 +32,9 @@ def read_csv(
         path: the resolved file.
         options: the `csv:` section.
         shown_name: how messages name the file.
-        categories: category lists fixed by an earlier file (the training split),
-            so every split is encoded alike; None to collect them from this file.
+        categories: category lists fixed by an earlier file (the training
+            file's, when this is a validation or test file), so every split is
+            encoded alike; None to collect them from this file.
         task: the task if the spec fixes it; None to detect it.
 
     Returns:
@@ -41,13 +46,7 @@ def read_csv(
             non-finite cell; each names the file, row (as counted in the file,
             header = 1) and column.
     """
-    text = read_utf8(path, shown_name)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter))
-    except csv.Error as err:
-        raise DataError(f"cannot read as CSV: {err}", Location(shown_name)) from None
-    # Blank lines are skipped but still counted, so row numbers match an editor's.
-    numbered = [(n, row) for n, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
+    numbered = numbered_rows(read_utf8(path, shown_name), options.delimiter, shown_name)
     if not numbered:
         raise DataError("the file is empty; expected a header row and examples", Location(shown_name))
     header_line, header = numbered[0]
@@ -84,63 +83,21 @@ def read_csv(
         return [row[column[name]].strip() for _, row in body]
 
     def numbers(name: str) -> np.ndarray:
-        values = np.empty(len(body), dtype=np.float64)
-        for i, ((line, _), text) in enumerate(zip(body, cells(name), strict=True)):
-            try:
-                values[i] = float(text)
-            except ValueError:
-                if not text:  # a missing value, not text: the category hint would mislead
-                    raise DataError(
-                        "expected a number, got an empty cell (a missing value); fill it in "
-                        "or remove the row",
-                        Location(shown_name, line, column[name] + 1, f"column '{name}'"),
-                    ) from None
-                raise DataError(
-                    f"expected a number, got {text!r}"
-                    + (
-                        "; if the column holds categories, add it to `categorical`"
-                        if name in features
-                        else ""
-                    ),
-                    Location(shown_name, line, column[name] + 1, f"column '{name}'"),
-                ) from None
-            if not math.isfinite(values[i]):
-                raise DataError(
-                    f"expected a finite number, got {text!r}",
-                    Location(shown_name, line, column[name] + 1, f"column '{name}'"),
-                )
-            if abs(values[i]) > FLOAT32_MAX:
-                # Models compute in float32: the value would become infinite.
-                raise DataError(
-                    f"{text!r} is too large for a 32-bit float (largest {FLOAT32_MAX:.4g}); "
-                    "rescale the column",
-                    Location(shown_name, line, column[name] + 1, f"column '{name}'"),
-                )
-        return values
+        return parse_numbers(body, column[name], shown_name, f"column '{name}'")
 
-    categories = dict(categories or {})
-    blocks, keep, feature_names = [], [], []
-    for name in features:
-        if name in options.categorical:
-            values = cells(name)
-            known = categories.setdefault(name, sorted(set(values)))
-            index = {value: i for i, value in enumerate(known)}
-            one_hot = np.zeros((len(body), len(known)), dtype=np.float32)
-            for i, ((line, _), value) in enumerate(zip(body, values, strict=True)):
-                if value not in index:
-                    raise DataError(
-                        f"category {value!r} does not occur in the training file; "
-                        f"known: {', '.join(known)}",
-                        Location(shown_name, line, column[name] + 1, f"column '{name}'"),
-                    )
-                one_hot[i, index[value]] = 1.0
-            blocks.append(one_hot)
-            keep.extend([True] * len(known))
-            feature_names.extend(f"{name}={value}" for value in known)
-        else:
-            blocks.append(numbers(name)[:, None].astype(np.float32))
-            keep.append(False)
-            feature_names.append(name)
+    # The features are encoded as predict encodes them: the encoder is fitted
+    # on the training file (its categories) and then encodes this file's rows.
+    encoder = InputEncoder.fit_csv(
+        features, options.categorical, options.delimiter, cells, categories
+    )
+    features_array = encoder.encode_table(
+        body,
+        [column[name] for name in features],
+        shown_name,
+        known_from="the training file",
+        hint="; if the column holds categories, add it to `categorical`",
+    )
+    categories = {**(categories or {}), **encoder.categories}
 
     target_arrays, class_names, tasks = {}, None, {}
     where = {
@@ -148,7 +105,7 @@ def read_csv(
     }
     for name in targets:
         text = cells(name)
-        numeric = [_is_number(value) for value in text]
+        numeric = [is_number(value) for value in text]
         if not any(numeric) or (task == "classification" and not all(numeric)):
             # Text labels: classes in sorted order, fixed by the training file.
             target_arrays[name], class_names = _text_labels(
@@ -176,27 +133,19 @@ def read_csv(
     # column makes it a classification; each target keeps its own task.
     found = set(tasks.values())
     overall = "classification" if "classification" in found else (task or "regression")
+    encoder.target_categories = {k: v for k, v in categories.items() if k not in features}
     return RawData(
-        inputs={options.input: np.concatenate(blocks, axis=1)},
+        inputs={options.input: features_array},
         targets=target_arrays,
         task=overall,
         class_names=class_names,
         num_classes=len(class_names) if class_names else None,
-        metadata={
-            "feature_names": feature_names,
-            "categories": categories,
-            "columns": list(features),
-            "categorical": [name for name in features if name in options.categorical],
-            "delimiter": options.delimiter,
-        },
+        metadata=encoder.to_metadata(),
         origins=[f"{shown_name}:{line}" for line, _ in body],
-        no_standardize={options.input: np.array(keep, dtype=bool)},
+        no_standardize={options.input: encoder.one_hot_mask()},
         target_where=where,
         target_tasks=tasks if len(found) > 1 else {},
     )
-
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _delimiter_hint(header: list[str], delimiter: str) -> str:
@@ -236,40 +185,6 @@ def _check_used_columns(
                 f"{', '.join(map(str, columns))}); give each column its own name",
                 Location(shown_name, header_line, columns[1]),
             )
-
-
-def read_utf8(path: Path, shown_name: str) -> str:
-    """The text of ``path`` as UTF-8 (a byte-order mark is dropped).
-
-    Raises:
-        DataError: the file is not UTF-8; names the row and column of the
-            first byte that is not, and the byte.
-    """
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise DataError(
-            f"cannot read the file: {err.strerror or err}", Location(shown_name)
-        ) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        start = data.rfind(b"\n", 0, err.start) + 1
-        col = len(data[start : err.start].decode("utf-8-sig", errors="replace")) + 1
-        raise DataError(
-            f"byte 0x{data[err.start]:02x} is not valid UTF-8 text; save the file as UTF-8 "
-            "(for example, from latin-1: iconv -f latin1 -t utf-8)",
-            Location(shown_name, line, col),
-        ) from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _text_labels(
