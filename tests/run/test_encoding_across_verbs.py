@@ -110,7 +110,7 @@ def _bundle(folder):
 
 
 def test_train_evaluate_and_predict_see_the_same_arrays(trained, tmp_path):
-    from compiler.training.prepare import load_keras_model
+    from compiler.model_folder import load_model_file as load_keras_model
 
     folder, model_dir, rows = trained
     preprocessing = _preprocessing(model_dir)
