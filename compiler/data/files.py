@@ -8,7 +8,6 @@ file is read, and the readers check a data file again with
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -105,6 +104,8 @@ def resolve_data_path(
 
 def _closest(path: Path) -> str:
     """`` (did you mean 'x'?)`` naming the closest existing file in the same folder."""
+    import difflib  # only for a missing file: `validate` imports this module, and starts fast
+
     folder = path.parent
     if not folder.is_dir():
         return f" (folder '{folder}' does not exist)"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import Location, Problem, SpecError, UsageError, did_you_mean
+from compiler.layers import LAYER_TYPES
 from compiler.spec.blocks import Expansion, expand_layers
 from compiler.spec.expressions import kind_of
 from compiler.spec.loader import (
@@ -45,7 +46,6 @@ class ResolvedSpec:
             (``x: [4]``) written out; positions kept for every value.
         expansion: the layer list as flat entries with explicit names and
             inputs, and the block instances they came from.
-        input_names: the names under ``inputs:``.
         source: the spec file, or None for a tree that was not read from a file.
         allow_outside: whether file references may leave the spec's folder.
         overrides: the ``--set`` overrides that were applied.
@@ -55,7 +55,6 @@ class ResolvedSpec:
 
     tree: PosDict
     expansion: Expansion
-    input_names: list[str]
     source: Path | None = None
     allow_outside: bool = False
     overrides: tuple[str, ...] = ()
@@ -79,8 +78,6 @@ def resolve_spec(path: Path, overrides: Sequence[str] = (), *,
 def resolve_tree(tree: PosDict, *, source: Path | None = None, allow_outside: bool = False,
                  overrides: Sequence[str] = ()) -> ResolvedSpec:
     """Resolve an ``extends``-merged tree in place: version, variables, blocks."""
-    from compiler.layers import LAYER_TYPES
-
     problems = Problems()
     _check_outline(tree, problems, str(source) if source else "")
     variables = resolve_variables(tree, problems)
@@ -93,7 +90,7 @@ def resolve_tree(tree: PosDict, *, source: Path | None = None, allow_outside: bo
         problems.add("the spec needs `inputs:`, e.g. inputs: {image: {shape: [28, 28, 1]}}",
                      locate(tree, ("inputs",)), "inputs", str(source) if source else "")
     expansion = expand_layers(tree, variables, problems, input_names, set(LAYER_TYPES))
-    return ResolvedSpec(tree, expansion, input_names, source, allow_outside, tuple(overrides),
+    return ResolvedSpec(tree, expansion, source, allow_outside, tuple(overrides),
                         tuple(problems.items))
 
 
@@ -281,7 +278,8 @@ def apply_overrides(tree: PosDict, overrides: list[str] | tuple[str, ...]) -> No
                 if part not in node:
                     node[part] = PosList() if isinstance(nxt, int) else PosDict()
                 node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+            elif (isinstance(node, list) and isinstance(part, int)
+                  and -len(node) <= part < len(node)):
                 node = node[part]
             else:
                 raise UsageError(Problem(
