@@ -81,13 +81,11 @@ _DataSources = create_model(
 )
 
 
+# The fields of _DataSources are the source kinds (`data.csv`, ...), of which
+# exactly one is given: `kind` names it and `source` holds its options. The
+# docstring is the section's description in the JSON Schema, for users.
 class DataSpec(_DataSources):
-    """Where the examples come from, how they are split, batched and prepared.
-
-    One field per source kind of :data:`~compiler.data.source_registry.SOURCES`
-    (``data.csv``, ...), of which exactly one is given: :attr:`kind` names it
-    and :attr:`source` holds its options.
-    """
+    """Where the examples come from, how they are split, batched and prepared."""
 
     train: str | None = None
     """File with the training examples; replaces the source's `path`."""

@@ -79,13 +79,12 @@ class ExpectSpec(StrictModel):
     """Output shape per output name, batch dimension included as null: {digit: [null, 10]}."""
 
 
+# The top level of a spec file, as written: the root of the JSON Schema (its
+# docstring is what editors show). Validation checks the plain keys here in one
+# pass; `vars`, `blocks` and `layers` are resolved and checked on their own, and
+# `data`, `training` and `export` by their section schemas (SECTION_MODELS).
 class SpecDocument(StrictModel):
-    """The top level of a spec file, as written.
-
-    Validation checks the plain keys here in one pass; `vars`, `blocks` and
-    `layers` are resolved and checked on their own, and `data`, `training`
-    and `export` by their section schemas (:data:`SECTION_MODELS`).
-    """
+    """An nncompile spec: a model's inputs, layers and outputs, its data, training and export."""
 
     nncompile: Literal[SPEC_VERSION] = SPEC_VERSION
     """Spec format version."""
