@@ -2,6 +2,10 @@
 
     spec = load_spec("specs/lenet5.yaml", overrides=["training.epochs=3"])
     model = build_model(spec)
+
+Loading is two stages, each owning its data: resolve (:mod:`compiler.spec.resolve`:
+``extends:``, ``--set``, variables, blocks) gives a ``ResolvedSpec``; validate
+(:mod:`compiler.spec.validate`) turns it into a typed :class:`Spec`.
 """
 
 from __future__ import annotations
@@ -9,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler.spec.resolve import apply_overrides, load_with_extends
+from compiler.spec.resolve import resolve_spec
 from compiler.spec.schema import Spec
-from compiler.spec.validate import validate_tree
+from compiler.spec.validate import validate_spec
 
 
 def load_spec(path: str | Path, overrides: Sequence[str] = (), *,
@@ -22,16 +26,10 @@ def load_spec(path: str | Path, overrides: Sequence[str] = (), *,
         path: the YAML spec.
         overrides: ``key.path=value`` strings (the CLI's ``--set``), applied after
             ``extends:`` and before variables are substituted.
-        allow_outside: let ``extends:`` and data files refer to files outside the
-            spec's folder.
+        allow_outside: let ``extends:``, data files and ``training.init_from`` refer
+            to files outside the spec's folder (remembered as ``spec.allow_outside``).
     """
-    path = Path(path)
-    tree = load_with_extends(path, allow_outside=allow_outside)
-    apply_overrides(tree, list(overrides))
-    spec = validate_tree(tree, source=path)
-    spec._allow_outside = allow_outside
-    spec._overrides = list(overrides)
-    return spec
+    return validate_spec(resolve_spec(Path(path), overrides, allow_outside=allow_outside))
 
 
 def build_model(spec: Spec, *, check_expect: bool = True):

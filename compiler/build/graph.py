@@ -187,7 +187,7 @@ class _Builder:
     def check_unmerged(self, base: str, error) -> None:
         """A bidirectional layer with `merge_mode: null` has no one output to stand for it."""
         spec = self.layer_specs.get(base)
-        if getattr(spec, "type_name", "") == "bidirectional" and spec.merge_mode is None:
+        if spec is not None and spec.type_name == "bidirectional" and spec.merge_mode is None:
             raise error(f"'{base}' has merge_mode: null, so its forward and backward outputs "
                         f"stay apart: write {base}[0] (forward) and {base}[1] (backward), or "
                         "set merge_mode (concat, sum, mul, ave)")
@@ -334,7 +334,7 @@ def _reaching_outputs(spec: Spec) -> set[str]:
         used.add(name)
         entry, layer = by_name[name]
         stack.extend(ref.split("[")[0] for ref in entry.inputs)
-        if entry.type == "apply" and isinstance(getattr(layer, "layer", None), str):
+        if entry.type == "apply":
             stack.append(layer.layer.split("[")[0])
     return used
 
@@ -346,7 +346,7 @@ def build_model(spec: Spec, *, check_expect: bool = True):
 
 def _label_problems(spec: Spec, result: BuildResult) -> list[Problem]:
     """`labels:` must name as many classes as the (single) output gives."""
-    labels = getattr(spec, "labels", None)
+    labels = spec.labels
     outputs = result.model.outputs
     if not labels or len(outputs) != 1:
         return []
@@ -385,7 +385,7 @@ def check_expectations(spec: Spec, result: BuildResult) -> None:
         model = result.model
         outputs = model.outputs
         by_name = dict(zip(spec.outputs, outputs))
-        for written, flat in spec._output_aliases.items():  # a block instance's name
+        for written, flat in spec.output_aliases.items():  # a block instance's name
             if flat in by_name:
                 by_name[written] = by_name[flat]
         for name, shape in expect.output_shapes.items():

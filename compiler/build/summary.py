@@ -19,8 +19,8 @@ def format_summary(spec, result) -> str:
     out = [f"Model: {spec.name}", rule, line(headers), rule]
     out += [line(row) for row in rows]
     out += [rule,
-            f"Inputs:  " + ", ".join(f"{n} {tuple(s.shape)} {s.dtype}" for n, s in spec.inputs.items()),
-            f"Outputs: " + ", ".join(spec.outputs),
+            "Inputs:  " + ", ".join(f"{n} {tuple(s.shape)} {s.dtype}" for n, s in spec.inputs.items()),
+            "Outputs: " + ", ".join(spec.outputs),
             f"Total params:         {total:,}",
             f"Trainable params:     {trainable:,}",
             f"Non-trainable params: {total - trainable:,}"]

@@ -133,7 +133,7 @@ def _from_model(path: Path):
 
     model = load_model_file(path)
     folder = ModelFolder(path if path.is_dir() else path.parent)
-    if not getattr(model, "compiled", False):
+    if not model.compiled:
         click.echo(f"note: {path} has no training configuration: it was built, not trained "
                    "(`nncompile train` first), so its weights are the random initial ones",
                    err=True)

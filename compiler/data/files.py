@@ -1,11 +1,68 @@
-"""Resolving file references of a spec: they stay under the spec's folder."""
+"""File references of a spec and the rule they follow: they stay under the spec's folder.
+
+Each spec section lists the files it names (:class:`FileReference`);
+validation checks every one of them with :func:`outside_problem` before any
+file is read, and the readers check a data file again with
+:func:`resolve_data_path` when they open it.
+"""
 
 from __future__ import annotations
 
-import difflib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from compiler.errors import DataError, Location
+
+FileKind = Literal["data", "model"]
+
+
+@dataclass(frozen=True)
+class FileReference:
+    """One file named in a spec section.
+
+    Attributes:
+        where: the path of the value inside its section, e.g. ``("csv", "path")``
+            in `data:`.
+        reference: the file as written in the spec.
+        kind: ``"data"`` for a data file or folder; ``"model"`` for a trained
+            model (`training.init_from.model`), which may also be a model that
+            `nncompile train` wrote under ``saved_models/`` of the working folder.
+    """
+
+    where: tuple[str | int, ...]
+    reference: str
+    kind: FileKind = "data"
+
+
+def outside_problem(reference: FileReference, base_dir: Path) -> str | None:
+    """Why ``reference`` may not be used without ``--allow-outside``; None when it may.
+
+    Only where a reference points is checked, not whether the file exists yet:
+    a spec can be validated before its data is at hand.
+
+    Args:
+        reference: the file reference.
+        base_dir: the spec's folder.
+    """
+    base = Path(base_dir).resolve()
+    if reference.kind == "data":
+        inside = (base / reference.reference).resolve().is_relative_to(base)
+        return None if inside else _data_outside(reference.reference, base)
+    # A model is looked up as training looks it up: the working folder first,
+    # then the spec's folder; `saved_models/` of the working folder is allowed too.
+    ref = Path(reference.reference)
+    candidate = ref.resolve() if ref.is_absolute() or ref.exists() else (base / ref).resolve()
+    trained = (Path.cwd() / "saved_models").resolve()
+    if candidate.is_relative_to(base) or candidate.is_relative_to(trained):
+        return None
+    return (f"model file '{reference.reference}' is outside the spec's folder {base} and "
+            f"{trained}; move it there, or pass --allow-outside if you trust this spec")
+
+
+def _data_outside(reference: str, base: Path) -> str:
+    return (f"data file '{reference}' is outside the spec's folder {base}; move it there, "
+            "or pass --allow-outside if you trust this spec")
 
 
 def resolve_data_path(
@@ -35,11 +92,7 @@ def resolve_data_path(
     base = Path(base_dir).resolve()
     path = (base / reference).resolve()
     if not allow_outside and not path.is_relative_to(base):
-        raise DataError(
-            f"data file '{reference}' is outside the spec's folder {base}; move it there, "
-            "or pass --allow-outside if you trust this spec",
-            location,
-        )
+        raise DataError(_data_outside(reference, base), location)
     if not path.exists():
         raise DataError(f"{want} '{reference}' not found{_closest(path)}", location)
     if want == "file" and not path.is_file():
@@ -51,6 +104,8 @@ def resolve_data_path(
 
 def _closest(path: Path) -> str:
     """`` (did you mean 'x'?)`` naming the closest existing file in the same folder."""
+    import difflib  # only for a missing file: `validate` imports this module, and starts fast
+
     folder = path.parent
     if not folder.is_dir():
         return f" (folder '{folder}' does not exist)"

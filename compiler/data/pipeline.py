@@ -41,7 +41,7 @@ def load_data(
     if data is None:
         raise DataError("the spec has no `data:` section; add one", locate(spec, "data"))
     seed = data.seed if data.seed is not None else (seed if seed is not None else 0)
-    allow_outside = allow_outside or bool(getattr(spec, "allow_outside", False))
+    allow_outside = allow_outside or spec.allow_outside
     parts = read_splits(spec, seed, allow_outside=allow_outside)
     train = parts["train"]
     # The reader's metadata is its encoding (a CSV's columns and categories);
@@ -120,7 +120,7 @@ def _class_names(spec: Any, train: RawData) -> list[str] | None:
     show the same names. Listing the data's own names in another order would
     silently swap classes, so that is refused.
     """
-    labels = getattr(spec, "labels", None)
+    labels = spec.labels
     names = train.class_names
     if not labels:
         return names
@@ -146,13 +146,13 @@ PROBABILITY_LOSSES = ("binary_crossentropy",)
 
 def _loss_names(spec: Any, output_map: dict[str, str]) -> dict[str, str]:
     """{data target name: loss name} from the spec's `training.loss`, where it has one."""
-    loss = getattr(getattr(spec, "training", None), "loss", None)
+    loss = spec.training.loss if spec.training is not None else None
     if loss is None:
         return {}
     if isinstance(loss, dict):
-        named = {model: getattr(choice, "name", None) for model, choice in loss.items()}
+        named = {model: choice.name for model, choice in loss.items()}
     else:
-        named = {model: getattr(loss, "name", None) for model in output_map}
+        named = {model: loss.name for model in output_map}
     return {data: named[model] for model, data in output_map.items() if named.get(model)}
 
 
@@ -275,7 +275,7 @@ def _fit_inputs(part: RawData, input_map: dict[str, str], spec: Any) -> RawData:
     for model_name, data_name in input_map.items():
         array = inputs[data_name]
         declared = spec.inputs[model_name]
-        shape = list(getattr(declared, "shape", None) or [])
+        shape = list(declared.shape)
         got = list(array.shape[1:])
         fits = len(shape) == len(got) and all(s is None or s == g for s, g in zip(shape, got))
         if not fits:
@@ -285,7 +285,7 @@ def _fit_inputs(part: RawData, input_map: dict[str, str], spec: Any) -> RawData:
                 f"`inputs.{model_name}.shape` to {got}",
                 locate(spec, "inputs", model_name, "shape"),
             )
-        dtype = getattr(declared, "dtype", None)
+        dtype = declared.dtype
         if dtype and np.dtype(dtype) != array.dtype:
             if array.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
                 raise DataError(

@@ -1,4 +1,9 @@
-"""Reading the one source a `data:` section names, split into train/validation/test."""
+"""Reading the one source a `data:` section names, split into train/validation/test.
+
+Each source kind reads itself (:mod:`compiler.data.source_registry`); this
+module decides which file each split comes from, checks it, hands it to the
+source's reader and carves held-out splits out of the training examples.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import numpy as np
 
 from compiler.data.files import resolve_data_path, shown
 from compiler.data.raw import RawData
-from compiler.data.schema import DataSpec, SplitFractions
+from compiler.data.schema import DataSpec, FileSource, SplitFractions
+from compiler.data.source_registry import SourceRequest
 from compiler.data.splits import auto_fractions, split_indices
 from compiler.errors import DataError, Location
 
@@ -32,17 +38,16 @@ def read_splits(spec: Any, seed: int, *, allow_outside: bool = False) -> dict[st
     else it is empty. Without split files, ``split`` defaults to ``auto``.
     """
     data: DataSpec = spec.data
-    base_dir = Path(getattr(spec, "base_dir", "."))
+    base_dir = Path(spec.base_dir)
     files = data.split_files()
-    kind = data.kind
-    if kind not in ("builtin", "generate", "npy"):
+    kind, source = data.kind, data.source
+    default = source.path if isinstance(source, FileSource) else None
+    if default is not None:
         # The source's `path` is the training file unless `train:` names another.
-        default = getattr(data.source, "path", None)
-        if default is not None:
-            files.setdefault("train", default)
+        files.setdefault("train", default)
 
     def read(split: str, reference: str | None, training: RawData | None) -> RawData:
-        if reference is None or split == "train" and reference == getattr(data.source, "path", None):
+        if reference is None or split == "train" and reference == default:
             where = locate(spec, "data", kind, "path")
         else:
             where = locate(spec, "data", split)
@@ -97,106 +102,29 @@ def _read_one(
     allow_outside: bool,
     training: RawData | None,
 ) -> RawData:
-    kind = data.kind
-    raw = _read_kind(spec, data, reference, where, base_dir, allow_outside, training)
+    """Read one split with the source's own reader, checking its file first."""
+    kind, source = data.kind, data.source
+    path, name = None, ""
+    if isinstance(source, FileSource):
+        path = resolve_data_path(
+            reference, base_dir, where, allow_outside=allow_outside, want=source.reads
+        )
+        name = shown(path, base_dir)
+    request = SourceRequest(
+        path=path,
+        name=name,
+        base_dir=base_dir,
+        allow_outside=allow_outside,
+        locate=lambda *inside: locate(spec, "data", *inside),
+        task=data.task,
+        training=training,
+    )
+    raw = source.read(request)
     if data.task is not None and data.task != raw.task:
         raw = _retask(raw, data.task, where)
     if len(raw) == 0:
         raise DataError(f"the {kind} source holds no examples", where)
     return raw
-
-
-def _read_kind(spec, data, reference, where, base_dir, allow_outside, training) -> RawData:
-    kind = data.kind
-    options = data.source
-    if kind == "builtin":
-        from compiler.data.builtin import load_builtin
-
-        return load_builtin(options)
-    if kind == "generate":
-        from compiler.data.generated import generate
-
-        try:
-            return generate(options)
-        except ValueError as err:
-            raise DataError(str(err), locate(spec, "data", "generate")) from None
-    if kind == "npy":
-        from compiler.data.readers.arrays import named, read_npy
-
-        def resolve_group(group: str) -> dict[str, Path]:
-            return {
-                name: resolve_data_path(
-                    file,
-                    base_dir,
-                    locate(spec, "data", "npy", group, *([] if isinstance(getattr(options, group), str) else [name])),
-                    allow_outside=allow_outside,
-                )
-                for name, file in named(getattr(options, group)).items()
-            }
-
-        return read_npy(
-            resolve_group("inputs"), resolve_group("targets"), lambda p: shown(p, base_dir)
-        )
-    path = resolve_data_path(
-        reference,
-        base_dir,
-        where,
-        allow_outside=allow_outside,
-        want="folder" if kind == "images" else "file",
-    )
-    name = shown(path, base_dir)
-    if kind == "csv":
-        from compiler.data.readers.csv_reader import read_csv
-
-        _check_csv_columns(spec, options)
-
-        categories = training.metadata["categories"] if training else None
-        return read_csv(path, options, name, categories=categories, task=data.task)
-    if kind == "npz":
-        from compiler.data.readers.arrays import read_npz
-
-        return read_npz(path, options.inputs, options.targets, name)
-    if kind == "images":
-        from compiler.data.readers.images import read_image_folder
-
-        return read_image_folder(
-            path,
-            tuple(options.size),
-            options.color,
-            options.input,
-            name,
-            class_names=training.class_names if training else None,
-        )
-    if kind == "tfrecord":
-        from compiler.data.readers.tfrecord import read_tfrecord
-
-        targets = [options.target] if isinstance(options.target, str) else list(options.target)
-        return read_tfrecord(path, options.features, targets, name)
-    from compiler.data.readers.text import read_text
-
-    return read_text(path, options, name, training)
-
-
-def _check_csv_columns(spec: Any, options: Any) -> None:
-    """Spec mistakes of a `csv:` section that need no file: a target among the features."""
-    targets = [options.target] if isinstance(options.target, str) else list(options.target)
-    features = list(options.features or [])
-    for index, name in enumerate(features):
-        where = locate(spec, "data", "csv", "features", index)
-        if name in targets:
-            raise DataError(
-                f"column '{name}' is both a target and a feature: the model would read the "
-                "answer from its input; remove it from `features`",
-                where,
-            )
-        if name in features[:index]:
-            raise DataError(f"column '{name}' is listed twice in `features`", where)
-    for index, name in enumerate(targets):
-        if name in targets[:index]:
-            raise DataError(
-                f"column '{name}' is listed twice as a target",
-                locate(spec, "data", "csv", "target", index),
-            )
 
 
 def _retask(raw: RawData, task: str, where: Location) -> RawData:

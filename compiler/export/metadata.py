@@ -36,21 +36,22 @@ def build_metadata(
     """
     from compiler import __version__
 
-    labels = getattr(spec, "labels", None) if spec is not None else None
+    labels = spec.labels if spec is not None else None
     if labels is None and data_bundle is not None:
-        labels = getattr(data_bundle, "class_names", None)
+        labels = data_bundle.class_names
     meta: dict[str, Any] = {
         "metadata_version": METADATA_VERSION,
         "producer": f"nncompile {__version__}",
-        "name": getattr(spec, "name", None),
+        "name": spec.name if spec is not None else None,
         "inputs": [info.as_dict() for info in sig.inputs],
         "outputs": [info.as_dict() for info in sig.outputs],
         "labels": _jsonable(labels),
-        "task": getattr(data_bundle, "task", None),
-        "preprocessing": _jsonable(preprocessing or getattr(data_bundle, "metadata", None) or {}),
+        "task": data_bundle.task if data_bundle is not None else None,
+        "preprocessing": _jsonable(
+            preprocessing or (data_bundle.metadata if data_bundle is not None else None) or {}),
         "saved_model": {"signature": "serving_default", "batch": "dynamic"},
         "tflite": {"signature": "serving_default", "batch": 1},
-        "spec": _jsonable(spec.resolved_tree()) if hasattr(spec, "resolved_tree") else None,
+        "spec": _jsonable(spec.resolved_tree()) if spec is not None else None,
     }
     # Fails here, not halfway through writing, if something is not JSON.
     json.dumps(meta)

@@ -75,7 +75,7 @@ def export_from_spec(
     Raises:
         ExportError: A format is unknown or an export failed its check.
     """
-    export_spec = getattr(spec, "export", None)
+    export_spec = spec.export if spec is not None else None
     if formats is None:
         formats = export_spec.formats() if export_spec is not None else list(EXPORT_FORMATS)
     unknown = [f for f in formats if f not in EXPORT_FORMATS]
@@ -88,7 +88,7 @@ def export_from_spec(
     trained = model
     input_names = list(spec.inputs) if spec is not None else None
     output_names = list(spec.outputs) if spec is not None else None
-    if spec is not None and hasattr(spec, "entries"):
+    if spec is not None:
         # Applications run the inference graph: for seq2seq that is greedy decoding
         # without the teacher-forcing input; for everything else the model itself.
         from compiler.build.graph import build_inference_model, decoder_entry
@@ -151,11 +151,11 @@ class _InferenceData:
     """A data bundle seen through an inference graph: inputs only, no targets."""
 
     def __init__(self, bundle: Any, drop: str):
-        self.metadata = getattr(bundle, "metadata", {})
-        self.class_names = getattr(bundle, "class_names", None)
-        self.task = getattr(bundle, "task", None)
+        self.metadata = bundle.metadata
+        self.class_names = bundle.class_names
+        self.task = bundle.task
         self.arrays = {}
-        for split, (inputs, _targets) in getattr(bundle, "arrays", {}).items():
+        for split, (inputs, _targets) in bundle.arrays.items():
             if isinstance(inputs, dict):
                 inputs = {k: v for k, v in inputs.items() if k != drop}
                 if len(inputs) == 1:
@@ -168,7 +168,7 @@ def _without_input(bundle: Any, drop: str) -> Any:
 
 
 def _data_for_tflite(bundle: Any) -> tuple[Any, Any, Any]:
-    if bundle is None or not getattr(bundle, "arrays", None):
+    if bundle is None or not bundle.arrays:
         return None, None, None
     calibration = bundle.arrays["train"][0] if "train" in bundle.arrays else None
     for split in ("test", "validation", "train"):

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, RootModel, model_validator
 
+from compiler.data.files import FileReference
 from compiler.spec.base import StrictModel
 
 ExportFormat = Literal["saved_model", "tflite", "keras"]
@@ -119,6 +120,10 @@ class ExportSpec(
     def formats(self) -> list[str]:
         """The format names, in the order listed."""
         return [item.format for item in self.root]
+
+    def file_references(self) -> list[FileReference]:
+        """None: exports are written into the model's folder, not read from the spec's."""
+        return []
 
     def options(self, fmt: str) -> StrictModel:
         """The options of format `fmt` (defaults when listed without options)."""

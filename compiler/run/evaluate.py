@@ -44,7 +44,7 @@ def evaluate(
         prepare_output(path, "-o/--output", create=False)  # before the (long) evaluation
     model = folder.load_model()
     check_model_matches_spec(model, spec, folder.model_file)
-    if not getattr(model, "compiled", False):
+    if not model.compiled:
         raise ModelFileError(
             f"{folder.model_file} was built, not trained (it has no loss or metrics); "
             "train it first with `nncompile train SPEC`")
@@ -100,14 +100,14 @@ def check_model_matches_spec(model, spec, model_path: str | Path) -> None:
     """
     from compiler.errors import Location, Problem
 
-    spec_file = str(getattr(spec, "source_path", "") or "the spec")
+    spec_file = str(spec.source_path or "the spec")
     where = Location(str(model_path))
     problems = []
-    if getattr(spec, "name", None) and model.name != spec.name:
+    if model.name != spec.name:
         problems.append(f"the model is named '{model.name}', the spec '{spec.name}'")
     ours = {t.name.split(":")[0]: tuple(t.shape[1:]) for t in model.inputs}
     declared = {
-        name: tuple(getattr(decl, "shape", None) or ())
+        name: tuple(decl.shape)
         for name, decl in (spec.inputs or {}).items()
     }
     if set(ours) != set(declared):
@@ -127,7 +127,7 @@ def check_model_matches_spec(model, spec, model_path: str | Path) -> None:
                     f"{_shape(shape)} in the spec"
                 )
     outputs = [str(name).split("[")[0] for name in (spec.outputs or [])]
-    names = list(getattr(model, "output_names", None) or [])
+    names = list(model.output_names)
     if outputs and names and len(outputs) == len(names) and set(names) != set(outputs):
         problems.append(f"the model has outputs {', '.join(names)}, the spec {', '.join(outputs)}")
     elif outputs and names and len(outputs) != len(names):

@@ -40,7 +40,8 @@ from compiler.spec.expressions import (
     is_expression,
 )
 from compiler.spec.loader import Mark, PosDict, PosList, copy_tree
-from compiler.spec.resolve import Problems, format_path, locate, show_value, substitute
+from compiler.spec.located import Problems, format_path, locate, show_value
+from compiler.spec.variables import substitute
 
 MAX_BLOCK_DEPTH = 8
 MAX_LAYERS = 5000
@@ -101,6 +102,8 @@ class Instance:
 
 @dataclass
 class Expansion:
+    """The layer list flattened: entries in graph order, block instances, top-level names."""
+
     entries: list[Entry]
     instances: dict[str, Instance]
     names: dict[str, str]  # top-level name as written → flat name (instances → their output)

@@ -88,13 +88,13 @@ def _bare_names(definition: dict[str, Any]) -> dict[str, Any]:
 
 def spec_json_schema() -> dict[str, Any]:
     from compiler.spec.base import attach_field_docstrings
-    from compiler.spec.schema import SECTION_MODELS, Spec, section_model
+    from compiler.spec.schema import SECTION_MODELS, SpecDocument, section_model
 
     for key in SECTION_MODELS:
         section_model(key)
     all_layer_classes()
     attach_field_docstrings()
-    root = Spec.model_json_schema(ref_template="#/$defs/{model}")
+    root = SpecDocument.model_json_schema(ref_template="#/$defs/{model}")
     defs: dict[str, Any] = root.pop("$defs", {})
     for key in SECTION_MODELS:  # validated lazily, so not part of Spec's own schema
         section = section_model(key).model_json_schema(ref_template="#/$defs/{model}")

@@ -1,123 +1,122 @@
-"""Resolving a loaded spec: ``extends:``, ``--set`` overrides and variables.
+"""Resolve: a loaded spec tree → one tree with nothing left to look up.
 
-Each step works on the position-carrying tree from :mod:`compiler.spec.loader`
-so that every later error still points at the line the value came from.
-Blocks are expanded afterwards by :mod:`compiler.spec.blocks`.
+The second stage of load → resolve → validate. It merges the chain of specs
+a spec ``extends:``, applies ``--set`` overrides, checks the format version
+and the section names, evaluates ``vars:`` and every ``$expression``
+(:mod:`compiler.spec.variables`), and expands the layer list with its blocks
+into flat entries (:mod:`compiler.spec.blocks`). Each step works on the
+position-carrying tree from :mod:`compiler.spec.loader`, so that every later
+error still points at the line the value came from. The result, a
+:class:`ResolvedSpec`, is what :mod:`compiler.spec.validate` types and checks.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compiler.errors import Location, Problem, SpecError, UsageError
-from compiler.spec.expressions import (
-    FAILED,
-    ExpressionError,
-    FailedVariable,
-    evaluate_value,
-    is_expression,
-    kind_of,
-)
+from compiler.errors import Location, Problem, SpecError, UsageError, did_you_mean
+from compiler.layers import LAYER_TYPES
+from compiler.spec.blocks import Expansion, expand_layers
+from compiler.spec.expressions import kind_of
 from compiler.spec.loader import (
     Mark,
     PosDict,
     PosList,
-    child_mark,
     copy_tree,
     load_yaml_file,
     parse_yaml_text,
 )
+from compiler.spec.located import Problems, format_path, locate, show_value
+from compiler.spec.schema import SECTIONS, SPEC_VERSION
+from compiler.spec.variables import resolve_variables, substitute
 
 MAX_EXTENDS_DEPTH = 8
-# Sections whose strings are left alone here: block bodies are substituted when a
-# block is used (with its parameters), `vars` are resolved on their own, and a
-# `description` is free text, where "$5" or "$index" is just text.
-_DEFERRED_SECTIONS = ("blocks", "vars", "description")
 
 
-@dataclass
-class Problems:
-    """Collects every problem in a file so they can be reported at once."""
+@dataclass(frozen=True)
+class ResolvedSpec:
+    """A spec with its extends merged, overrides applied, variables and blocks resolved.
 
-    items: list[Problem] = field(default_factory=list)
-
-    def add(self, message: str, mark: Mark | None, path: str | None, fallback: str = "") -> None:
-        loc = mark.location(path) if mark else Location(fallback or None, path=path)
-        self.items.append(Problem(message, loc))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise SpecError(self.deduplicated())
-
-    def deduplicated(self) -> list[Problem]:
-        """One problem per position: a value that failed to resolve is not also mistyped."""
-        seen, out = set(), []
-        for problem in self.items:
-            loc = problem.location
-            key = (loc.file, loc.line, loc.col, loc.path) if loc.line is not None else id(problem)
-            if key not in seen:
-                seen.add(key)
-                out.append(problem)
-        return out
-
-
-def format_path(parts: tuple | list) -> str:
-    """``('layers', 3, 'dense', 'units')`` → ``layers[3].dense.units``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def show_value(value: Any, limit: int = 80) -> str:
-    """A value as the spec's author wrote it (YAML words: null, true, [1, 2], {a: 1})."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple, dict)):
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        parts, size = [], 0
-        for key, item in items:
-            part = (f"{key}: " if isinstance(value, dict) else "") + show_value(item, limit)
-            parts.append(part)
-            size += len(part) + 2
-            if size > limit:
-                break
-        text = ", ".join(parts)
-        text = f"{{{text}}}" if isinstance(value, dict) else f"[{text}]"
-    else:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def locate(tree: Any, path: tuple | list, *, key: bool = False) -> Mark | None:
-    """The most precise known position of ``path`` inside ``tree``.
-
-    With ``key=True`` the position of the last mapping key is preferred (for
-    "unknown key" errors, which are about the key, not its value).
+    Attributes:
+        tree: the merged tree, variables substituted, input shorthands
+            (``x: [4]``) written out; positions kept for every value.
+        expansion: the layer list as flat entries with explicit names and
+            inputs, and the block instances they came from.
+        source: the spec file, or None for a tree that was not read from a file.
+        allow_outside: whether file references may leave the spec's folder.
+        overrides: the ``--set`` overrides that were applied.
+        problems: what resolving found wrong; validation reports these together
+            with its own, so a user sees every problem of a file at once.
     """
-    best = getattr(tree, "mark", None)
-    node = tree
-    for i, part in enumerate(path):
-        last = i == len(path) - 1
-        if isinstance(node, PosDict) and last and key and part in node.key_marks:
-            return node.key_marks[part]
-        mark = child_mark(node, part)
-        if mark is not None:
-            best = mark
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-        best = getattr(node, "mark", None) or best
-    return best
+
+    tree: PosDict
+    expansion: Expansion
+    source: Path | None = None
+    allow_outside: bool = False
+    overrides: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+def resolve_spec(path: Path, overrides: Sequence[str] = (), *,
+                 allow_outside: bool = False) -> ResolvedSpec:
+    """Read ``path`` and resolve it: ``extends:``, ``--set``, variables, blocks.
+
+    Raises:
+        SpecError: a file that cannot be read or merged, or a spec format
+            version this nncompile does not read.
+        UsageError: an override that cannot be applied.
+    """
+    tree = load_with_extends(path, allow_outside=allow_outside)
+    apply_overrides(tree, list(overrides))
+    return resolve_tree(tree, source=path, allow_outside=allow_outside, overrides=overrides)
+
+
+def resolve_tree(tree: PosDict, *, source: Path | None = None, allow_outside: bool = False,
+                 overrides: Sequence[str] = ()) -> ResolvedSpec:
+    """Resolve an ``extends``-merged tree in place: version, variables, blocks."""
+    problems = Problems()
+    _check_outline(tree, problems, str(source) if source else "")
+    variables = resolve_variables(tree, problems)
+    substitute(tree, variables, (), tree, problems)
+    _normalise_inputs(tree)
+    raw_inputs = tree.get("inputs")
+    input_names = ([k for k in raw_inputs if isinstance(k, str)]
+                   if isinstance(raw_inputs, dict) else [])
+    if not input_names and (raw_inputs is None or isinstance(raw_inputs, dict)):
+        problems.add("the spec needs `inputs:`, e.g. inputs: {image: {shape: [28, 28, 1]}}",
+                     locate(tree, ("inputs",)), "inputs", str(source) if source else "")
+    expansion = expand_layers(tree, variables, problems, input_names, set(LAYER_TYPES))
+    return ResolvedSpec(tree, expansion, source, allow_outside, tuple(overrides),
+                        tuple(problems.items))
+
+
+def _check_outline(tree: PosDict, problems: Problems, fallback: str) -> None:
+    """Known section names, and the one spec format version there is (SPEC_VERSION)."""
+    for key in list(tree.keys()):
+        if key not in SECTIONS:
+            problems.add(f"unknown section '{key}'{did_you_mean(key, SECTIONS)} "
+                         f"(sections: {', '.join(SECTIONS)})",
+                         locate(tree, (key,), key=True), str(key), fallback)
+    version = tree.get("nncompile", SPEC_VERSION)
+    if version != SPEC_VERSION:
+        problems.add(f"this nncompile reads spec format version {SPEC_VERSION}; the spec says "
+                     f"{show_value(version)}",
+                     locate(tree, ("nncompile",)), "nncompile", fallback)
+        problems.raise_if_any()
+
+
+def _normalise_inputs(tree: PosDict) -> None:
+    inputs = tree.get("inputs")
+    if isinstance(inputs, dict):
+        for name, value in list(inputs.items()):
+            if isinstance(value, list):  # `image: [8, 8, 1]` shorthand
+                shorthand = PosDict({"shape": value}, mark=getattr(value, "mark", None))
+                shorthand.value_marks["shape"] = getattr(value, "mark", None)
+                inputs[name] = shorthand
 
 
 # --------------------------------------------------------------------------- extends
@@ -126,11 +125,7 @@ def locate(tree: Any, path: tuple | list, *, key: bool = False) -> Mark | None:
 def load_with_extends(path: Path, *, allow_outside: bool = False) -> PosDict:
     """Load a spec and merge the chain of specs it ``extends:`` (child wins)."""
     root_dir = path.resolve().parent
-    tree = _load_chain(path, root_dir, allow_outside, seen=[])
-    # Validation checks the spec's other file references (`training.init_from`)
-    # against the same rule; the tree carries the flag there.
-    tree.allow_outside = allow_outside
-    return tree
+    return _load_chain(path, root_dir, allow_outside, seen=[])
 
 
 def _load_chain(path: Path, root_dir: Path, allow_outside: bool, seen: list[Path]) -> PosDict:
@@ -191,9 +186,6 @@ _CHOICE_PATHS = {
     ("training", "schedule", "warmup", "then"),
     ("training", "loss"),
 }
-# The data sources, of which `data:` holds exactly one: a spec naming a source
-# replaces the one it extends (`data: {npz: ...}` onto `data: {builtin: digits}`).
-_DATA_SOURCE_KEYS = ("builtin", "csv", "npz", "npy", "images", "tfrecord", "text", "generate")
 
 
 def _replaces_choice(path: tuple, base: dict, override: dict) -> bool:
@@ -207,7 +199,8 @@ def deep_merge(base: Any, override: Any, path: tuple = ()) -> Any:
     Two kinds of mapping are replaced rather than merged, because merging them
     cannot give a valid spec: a one-key choice (`training.optimizer`,
     `training.schedule`, `training.loss`) naming another choice than the base's,
-    and the data source of `data:` when the override names one.
+    and the data source of `data:` when the override names one (the kinds are
+    those of :data:`compiler.data.source_registry.SOURCES`).
     """
     if not (isinstance(base, dict) and isinstance(override, dict)):
         return copy_tree(override)
@@ -216,10 +209,15 @@ def deep_merge(base: Any, override: Any, path: tuple = ()) -> Any:
     merged = copy_tree(base)
     if not isinstance(merged, PosDict):
         merged = PosDict(merged)
-    if path == ("data",) and any(k in override for k in _DATA_SOURCE_KEYS):
-        for key in _DATA_SOURCE_KEYS:
-            if key in merged and key not in override:
-                del merged[key]
+    if path == ("data",):
+        # `data:` holds exactly one source: a spec naming a source replaces the one
+        # it extends (`data: {npz: ...}` onto `data: {builtin: digits}`).
+        from compiler.data.source_registry import SOURCES
+
+        if any(kind in override for kind in SOURCES):
+            for kind in SOURCES:
+                if kind in merged and kind not in override:
+                    del merged[kind]
     for key, value in override.items():
         merged[key] = (deep_merge(merged[key], value, path + (key,)) if key in merged
                        else copy_tree(value))
@@ -280,7 +278,8 @@ def apply_overrides(tree: PosDict, overrides: list[str] | tuple[str, ...]) -> No
                 if part not in node:
                     node[part] = PosList() if isinstance(nxt, int) else PosDict()
                 node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+            elif (isinstance(node, list) and isinstance(part, int)
+                  and -len(node) <= part < len(node)):
                 node = node[part]
             else:
                 raise UsageError(Problem(
@@ -299,100 +298,3 @@ def apply_overrides(tree: PosDict, overrides: list[str] | tuple[str, ...]) -> No
                 node.item_marks[last] = given
         else:
             raise UsageError(Problem(f"'{format_path(path)}' does not exist in the spec", where))
-
-
-# --------------------------------------------------------------------------- variables
-
-
-def resolve_variables(tree: PosDict, problems: Problems) -> dict[str, Any]:
-    """Evaluate ``vars:`` (which may refer to each other) and return them."""
-    raw = tree.get("vars") or {}
-    if not isinstance(raw, dict):
-        problems.add("`vars` must be a mapping of names to values",
-                      tree.value_marks.get("vars"), "vars")
-        return {}
-    resolved: dict[str, Any] = {}
-    visiting: list[str] = []
-    # A variable whose value fails is reported once, where it is written; it
-    # becomes FAILED, and what uses it (other variables, layers) stays quiet.
-    failures: dict[str, ExpressionError] = {}
-
-    def value_of(name: str) -> Any:
-        if name in resolved:
-            return resolved[name]
-        if name in visiting:
-            raise ExpressionError("variables refer to each other in a cycle: "
-                                  + " → ".join(visiting + [name]))
-        visiting.append(name)
-        try:
-            value = substitute(raw[name], _LazyVars(raw, value_of), ("vars", name), tree, None)
-        except FailedVariable:
-            value = FAILED
-        except ExpressionError as err:
-            failures[name] = err
-            value = FAILED
-        finally:
-            visiting.pop()
-        resolved[name] = value
-        return value
-
-    for name in raw:
-        if not isinstance(name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            problems.add(f"variable name '{name}' must be a word (letters, digits, _)",
-                         locate(tree, ("vars", name), key=True), f"vars.{name}")
-            continue
-        try:
-            value_of(name)
-        except SpecError as err:
-            problems.items.extend(err.problems)
-    for name, err in failures.items():
-        problems.add(str(err), locate(tree, ("vars", name)), f"vars.{name}")
-    return resolved
-
-
-class _LazyVars(dict):
-    """Variable lookup that resolves other variables on first use."""
-
-    def __init__(self, raw: dict, value_of):
-        super().__init__()
-        self._raw = raw
-        self._value_of = value_of
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._raw
-
-    def __getitem__(self, name: str) -> Any:
-        return self._value_of(name)
-
-    def __iter__(self):
-        return iter(self._raw)
-
-    def keys(self):
-        return self._raw.keys()
-
-
-def substitute(node: Any, variables: dict, path: tuple, root: Any,
-               problems: Problems | None) -> Any:
-    """Replace every ``$expression`` string below ``node``, keeping positions.
-
-    With ``problems`` given, errors are collected; otherwise they are raised.
-    """
-    if isinstance(node, dict):
-        for key in list(node.keys()):
-            if not path and key in _DEFERRED_SECTIONS:
-                continue
-            node[key] = substitute(node[key], variables, path + (key,), root, problems)
-        return node
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            node[i] = substitute(item, variables, path + (i,), root, problems)
-        return node
-    if is_expression(node):
-        try:
-            return evaluate_value(node, variables)
-        except ExpressionError as err:
-            if problems is None:
-                raise
-            if not isinstance(err, FailedVariable):  # reported where the variable is
-                problems.add(str(err), locate(root, path), format_path(path))
-    return node

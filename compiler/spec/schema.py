@@ -1,19 +1,37 @@
-"""The top-level spec: typed sections, plus the validated layer entries."""
+"""The spec: the schema of its top-level sections, and the validated :class:`Spec`.
+
+:class:`SpecDocument` is the schema of a spec file's top level (the root of
+the JSON Schema). :class:`Spec` is what validation returns and every later
+stage reads: typed sections, the flat layer entries with their validated
+parameters, and what loading was told (the file, ``--set``, ``--allow-outside``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
-from pydantic import Field, PrivateAttr
+from pydantic import BaseModel, Field
 
 from compiler.errors import Location
 from compiler.layers.params import MAX_SIZE
 from compiler.spec.base import StrictModel
 
+if TYPE_CHECKING:
+    from compiler.data.files import FileReference
+    from compiler.data.schema import DataSpec
+    from compiler.export.schema import ExportSpec
+    from compiler.layers.base import LayerSpec
+    from compiler.spec.blocks import Entry, Instance
+    from compiler.spec.loader import PosDict
+    from compiler.training.schema import TrainingSpec
+
+SPEC_VERSION = 1
+"""The spec format version this nncompile reads (`nncompile: 1`); resolve checks it."""
+
 # The data, training and export sections have schemas of their own, imported
 # only when a spec has that section (`validate` starts faster without them).
-# Validation fills these fields with DataSpec / TrainingSpec / ExportSpec.
 SECTION_MODELS: dict[str, tuple[str, str]] = {
     "data": ("compiler.data.schema", "DataSpec"),
     "training": ("compiler.training.schema", "TrainingSpec"),
@@ -21,14 +39,22 @@ SECTION_MODELS: dict[str, tuple[str, str]] = {
 }
 
 
-def section_model(key: str) -> type[StrictModel]:
+class Section(Protocol):
+    """What a typed section (data, training, export) offers validation."""
+
+    def file_references(self) -> list[FileReference]:
+        """The files the section names, each with its path inside the section."""
+        ...
+
+
+def section_model(key: str) -> type[BaseModel]:
     """The schema class of the lazily validated top-level section ``key``."""
     import importlib
 
     module, name = SECTION_MODELS[key]
     return getattr(importlib.import_module(module), name)
 
-SPEC_VERSION = 1
+
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,99}$")]
 Dim = Annotated[int, Field(gt=0, le=MAX_SIZE)] | None
 
@@ -53,10 +79,14 @@ class ExpectSpec(StrictModel):
     """Output shape per output name, batch dimension included as null: {digit: [null, 10]}."""
 
 
-class Spec(StrictModel):
-    """A validated spec. Build it with :func:`compiler.api.build_model`."""
+# The top level of a spec file, as written: the root of the JSON Schema (its
+# docstring is what editors show). Validation checks the plain keys here in one
+# pass; `vars`, `blocks` and `layers` are resolved and checked on their own, and
+# `data`, `training` and `export` by their section schemas (SECTION_MODELS).
+class SpecDocument(StrictModel):
+    """An nncompile spec: a model's inputs, layers and outputs, its data, training and export."""
 
-    nncompile: Literal[1] = 1
+    nncompile: Literal[SPEC_VERSION] = SPEC_VERSION
     """Spec format version."""
     name: Name
     """Model name; outputs go to saved_models/<name>/."""
@@ -83,63 +113,83 @@ class Spec(StrictModel):
     export: Any = None
     """Formats written after training."""
 
-    _entries: list = PrivateAttr(default_factory=list)
-    _instances: dict = PrivateAttr(default_factory=dict)
-    _tree: Any = PrivateAttr(default=None)
-    _source: Path | None = PrivateAttr(default=None)
-    _allow_outside: bool = PrivateAttr(default=False)
-    _overrides: list = PrivateAttr(default_factory=list)
-    _output_aliases: dict = PrivateAttr(default_factory=dict)
 
-    @property
-    def overrides(self) -> list[str]:
-        """The `--set` overrides this spec was loaded with."""
-        return list(self._overrides)
+SECTIONS: tuple[str, ...] = tuple(SpecDocument.model_fields)
+"""The top-level keys a spec may have (besides `extends:`, which resolve consumes)."""
 
-    @property
-    def allow_outside(self) -> bool:
-        """Whether file references may leave the spec's folder (--allow-outside)."""
-        return self._allow_outside
 
-    @property
-    def source_path(self) -> Path | None:
-        """The spec file this was loaded from."""
-        return self._source
+@dataclass(frozen=True, kw_only=True)
+class Spec:
+    """A validated spec. Make one with :func:`compiler.api.load_spec`.
+
+    Everything here has been checked: the sections are typed, variables are
+    substituted and blocks expanded into flat layer entries. Build it with
+    :func:`compiler.api.build_model`.
+    """
+
+    name: str
+    """Model name; outputs go to saved_models/<name>/."""
+    inputs: dict[str, InputSpec]
+    """Model inputs by name."""
+    outputs: list[str]
+    """The output layers' flat names (a block instance stands for its last layer);
+    ``enc[1]`` names one output of a layer with several."""
+    entries: list[tuple[Entry, LayerSpec]]
+    """``(Entry, LayerSpec)`` pairs in graph order, blocks expanded: where each layer
+    was written, its explicit name and inputs, and its validated parameters."""
+    instances: dict[str, Instance] = field(default_factory=dict)
+    """Block instances by name (for `apply` with shared weights)."""
+    output_aliases: dict[str, str] = field(default_factory=dict)
+    """{name written in `outputs:`: flat name} where they differ (a block instance's
+    name stands for its last layer; `expect:` may use either)."""
+    description: str | None = None
+    """Free text."""
+    labels: list[str] | None = None
+    """Class names of a classifier's output, in order."""
+    expect: ExpectSpec | None = None
+    """Assertions checked at build time."""
+    data: DataSpec | None = None
+    """Where training data comes from."""
+    training: TrainingSpec | None = None
+    """How to train."""
+    export: ExportSpec | None = None
+    """Formats written after training."""
+    tree: PosDict | None = None
+    """The resolved tree with the source position of every value (for :meth:`locate`)."""
+    source_path: Path | None = None
+    """The spec file this was loaded from."""
+    allow_outside: bool = False
+    """Whether file references may leave the spec's folder (--allow-outside)."""
+    overrides: tuple[str, ...] = ()
+    """The `--set` overrides this spec was loaded with."""
 
     @property
     def base_dir(self) -> Path:
         """The folder that relative file references in the spec resolve against."""
-        return self._source.resolve().parent if self._source else Path.cwd()
+        return self.source_path.resolve().parent if self.source_path else Path.cwd()
 
-    @property
-    def entries(self) -> list:
-        """``(Entry, LayerSpec)`` pairs in graph order, blocks expanded."""
-        return self._entries
-
-    @property
-    def instances(self) -> dict:
-        """Block instances by name (for `apply` with shared weights)."""
-        return self._instances
-
-    def locate(self, *path) -> Location:
+    def locate(self, *path: str | int) -> Location:
         """File, line and column of a dotted path in the spec (best known)."""
-        from compiler.spec.resolve import format_path, locate
+        from compiler.spec.located import format_path, locate
 
-        mark = locate(self._tree, path) if self._tree is not None else None
+        mark = locate(self.tree, path) if self.tree is not None else None
         shown = format_path(path) if path else None
-        return mark.location(shown) if mark else Location(str(self._source or ""), path=shown)
+        if mark:
+            return mark.location(shown)
+        return Location(str(self.source_path or ""), path=shown)
 
     def resolved_tree(self) -> dict:
         """The fully resolved spec as plain data (variables substituted, blocks expanded)."""
-        tree = _plain(self._tree) if self._tree is not None else {}
-        tree["layers"] = [{entry.type: _entry_params(entry, layer)} for entry, layer in self._entries]
+        tree = _plain(self.tree) if self.tree is not None else {}
+        tree["layers"] = [{entry.type: _entry_params(entry, layer)}
+                          for entry, layer in self.entries]
         tree.pop("blocks", None)
         tree.pop("vars", None)
         tree["outputs"] = list(self.outputs)
         return tree
 
 
-def _entry_params(entry, layer) -> dict:
+def _entry_params(entry: Entry, layer: LayerSpec) -> dict:
     """A layer's parameters, every one explicit, with name and inputs last."""
     params = _plain(layer.model_dump(exclude_none=True, exclude={"name", "inputs", "trainable"}))
     params["name"], params["inputs"] = entry.name, list(entry.inputs)

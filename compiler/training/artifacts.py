@@ -33,7 +33,7 @@ def evaluate_splits(model, bundle, splits=("train", "validation", "test")) -> di
 
 def class_names_of(spec, bundle, num_classes: int) -> list[str]:
     """Class names from the data, else the spec's `labels:`, else the indices."""
-    names = bundle.class_names or getattr(spec, "labels", None)
+    names = bundle.class_names or spec.labels
     if names and len(names) >= num_classes:
         return [str(n) for n in names]
     return [str(i) for i in range(num_classes)]

@@ -155,7 +155,7 @@ def check_targets_fit_outputs(spec, bundle, model) -> None:
         if name not in targets:
             continue
         choice, path = _loss_of(spec, name)
-        loss = getattr(choice, "name", None)
+        loss = choice.name if choice is not None else None
         if loss is None:
             continue
         out = tuple(None if d is None else int(d) for d in tensor.shape[1:])
@@ -212,7 +212,7 @@ def check_metrics_fit(spec, bundle, model) -> None:
     problems = []
     for name, (choices, path) in per_output.items():
         choice, _ = _loss_of(spec, name)
-        loss = getattr(choice, "name", None)
+        loss = choice.name if choice is not None else None
         values = np.asarray(targets.get(name, np.zeros(0)))
         continuous = (
             values.size > 0 and values.dtype.kind == "f" and not np.isin(values, (0.0, 1.0)).all()

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
+from compiler.data.files import FileReference
 from compiler.errors import did_you_mean
 from compiler.spec.base import StrictModel
 from compiler.training.choices import NoParams, single_key_choice
@@ -403,6 +404,12 @@ class TrainingSpec(StrictModel):
         if value not in (True, False, "auto") or isinstance(value, (int, float)) and not isinstance(value, bool):
             raise ValueError(f"expected true, false or auto, got {value!r}")
         return value
+
+    def file_references(self) -> list[FileReference]:
+        """The files this section names: the trained model `init_from` copies weights from."""
+        if self.init_from is None:
+            return []
+        return [FileReference(("init_from", "model"), self.init_from.model, kind="model")]
 
 
 _PER_OUTPUT_LOSSES = TypeAdapter(dict[str, LossChoice])

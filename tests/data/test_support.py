@@ -2,13 +2,15 @@
 
 Until the full spec loader takes `data:` sections end to end in these tests,
 specs are built from the real :class:`DataSpec` schema plus the few attributes
-``load_data`` reads (``inputs``, ``outputs``, ``base_dir``, ``locate``).
+``load_data`` reads (``inputs``, ``outputs``, ``base_dir``, ``locate``, ``labels``,
+``training``, ``allow_outside``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from compiler.data.schema import DataSpec
 from compiler.errors import Location
@@ -28,6 +30,9 @@ class LightSpec:
     base_dir: Path
     file: str = "spec.yaml"
     lines: dict[tuple, int] = field(default_factory=dict)
+    labels: list[str] | None = None
+    training: Any = None
+    allow_outside: bool = False
 
     def locate(self, *path) -> Location:
         return Location(self.file, self.lines.get(tuple(path), 1), 1, ".".join(map(str, path)))
