@@ -19,7 +19,7 @@ from compiler.layers.convolution import (
     SeparableConvolution,
     conv_padding,
 )
-from compiler.layers.params import CausalPadding, PositiveInt, axis_widths
+from compiler.layers.params import CausalPadding, PositiveInt, axis_widths, per_axis
 from compiler.layers.pooling import (
     AveragePooling,
     GlobalAveragePooling,
@@ -28,6 +28,11 @@ from compiler.layers.pooling import (
 )
 from compiler.layers.resizing import Cropping, UpSampling, ZeroPadding
 
+# The 1-D convolutions and poolings have always accepted a pair where Keras takes
+# one number: Keras refuses it when the layer is built, and the error is located
+# there. Kept as it was, so that a spec's first error stays the one it reported.
+_PAIR = per_axis(2)
+
 
 @register("conv2d", keras=("Convolution2D",))
 class Conv2D(Convolution.of(2)):
@@ -35,7 +40,7 @@ class Conv2D(Convolution.of(2)):
 
 
 @register("conv1d", keras=("Convolution1D",))
-class Conv1D(Convolution.of(1)):
+class Conv1D(Convolution.of(1, kernel=_PAIR, strides=_PAIR, dilation=_PAIR)):
     """1-D convolution over sequences (steps, channels)."""
 
     padding: conv_padding(1) | CausalPadding = "valid"
@@ -67,7 +72,7 @@ class SeparableConv2D(SeparableConvolution.of(2)):
 
 
 @register("separable_conv1d", keras=("SeparableConvolution1D",))
-class SeparableConv1D(SeparableConvolution.of(1)):
+class SeparableConv1D(SeparableConvolution.of(1, kernel=_PAIR, strides=_PAIR, dilation=_PAIR)):
     """Depthwise-separable convolution over sequences."""
 
 
@@ -82,12 +87,12 @@ class AvgPool2D(AveragePooling.of(2)):
 
 
 @register("max_pool1d", keras=("MaxPooling1D",))
-class MaxPool1D(MaxPooling.of(1)):
+class MaxPool1D(MaxPooling.of(1, pool=_PAIR, strides=_PAIR | None)):
     """Maximum over each window of a sequence."""
 
 
 @register("avg_pool1d", keras=("AveragePooling1D",))
-class AvgPool1D(AveragePooling.of(1)):
+class AvgPool1D(AveragePooling.of(1, pool=_PAIR, strides=_PAIR | None)):
     """Average over each window of a sequence."""
 
 

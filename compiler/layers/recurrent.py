@@ -196,10 +196,16 @@ class MinimalGRU(_Gated):
 
 
 def recurrent_types() -> list[str]:
-    """Every layer type derived from :class:`RecurrentSpec` (what `bidirectional` wraps)."""
+    """Every layer type derived from :class:`RecurrentSpec` (what `bidirectional` wraps).
+
+    This module's own (simple_rnn, lstm, gru, minimal_gru) come first, in their
+    order here; the types of other modules follow in catalogue order.
+    """
     from compiler.layers import all_layer_classes
 
-    return [name for name, cls in all_layer_classes().items() if issubclass(cls, RecurrentSpec)]
+    found = [(cls.__module__ != __name__, name) for name, cls in all_layer_classes().items()
+             if issubclass(cls, RecurrentSpec)]
+    return [name for _, name in sorted(found, key=lambda item: item[0])]
 
 
 def _wrapped_error(loc: tuple, message: str, value: Any = None):

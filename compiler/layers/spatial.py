@@ -82,14 +82,22 @@ class SpatialSpec(LayerSpec):
 
     @classmethod
     @functools.cache
-    def of(cls, dims: int) -> type:
-        """This family's layer over ``dims`` spatial axes, its per-axis fields typed for them."""
+    def of(cls, dims: int, **types: Any) -> type:
+        """This family's layer over ``dims`` spatial axes, its per-axis fields typed for them.
+
+        Args:
+            dims: The number of spatial axes (a key of ``keras_classes``).
+            **types: Another type for some per-axis fields (by name).
+        """
         if dims not in cls.keras_classes:
             raise TypeError(_unsupported(cls, dims))
-        annotations = {name: make(dims) for name, make in cls.axis_fields.items()}
+        unknown = set(types) - set(cls.axis_fields)
+        if unknown:
+            raise TypeError(f"{cls.__name__}.of: {sorted(unknown)} are not per-axis fields")
+        annotations = {name: make(dims) for name, make in cls.axis_fields.items()} | types
         namespace: dict[str, Any] = {
             "__module__": cls.__module__,
-            "__qualname__": f"{cls.__qualname__}.of({dims})",
+            "__qualname__": f"{cls.__qualname__}.of({dims}{', ...' if types else ''})",
             "__doc__": cls.__doc__,
             "__annotations__": annotations,
             "dims": dims,
