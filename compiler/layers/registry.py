@@ -143,6 +143,8 @@ def keras_names(declared: dict[str, Declaration]) -> dict[str, str]:
 
 
 DECLARED = discover()
+if not DECLARED:  # e.g. an install without the .py files, which the scan reads
+    raise CatalogueError(f"no layer type is declared in {_FOLDER}: its modules' source is missing")
 
 LAYER_TYPES: dict[str, str] = {name: d.module for name, d in DECLARED.items()}
 """Every layer type a spec may use → the module (in this package) that defines it."""
