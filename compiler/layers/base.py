@@ -6,7 +6,9 @@ the Keras layer. ``build`` imports Keras inside, so validating a spec never
 imports TensorFlow.
 """
 
-from __future__ import annotations
+# Annotations here are objects, not strings (no `from __future__ import annotations`):
+# pydantic evaluates a class's string annotations again for every subclass, which
+# `nncompile validate` pays for at start-up.
 
 from typing import Any, ClassVar
 

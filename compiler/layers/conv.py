@@ -5,7 +5,9 @@ Each type is its family (convolution.py, pooling.py, resizing.py) over one or tw
 spatial axes; what differs from the family is written here.
 """
 
-from __future__ import annotations
+# Annotations here are objects, not strings (no `from __future__ import annotations`):
+# pydantic evaluates a class's string annotations again for every subclass, which
+# `nncompile validate` pays for at start-up.
 
 from typing import Any, Literal
 

@@ -9,7 +9,9 @@ A layer type derives from ``Family.of(dims)`` in its own module, e.g.
 ``class Conv3D(Convolution.of(3))`` registered as `conv3d`.
 """
 
-from __future__ import annotations
+# Annotations here are objects, not strings (no `from __future__ import annotations`):
+# pydantic evaluates a class's string annotations again for every subclass, which
+# `nncompile validate` pays for at start-up.
 
 from typing import Any
 

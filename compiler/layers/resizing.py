@@ -1,6 +1,8 @@
 """Zero padding, cropping and upsampling, generic in the number of spatial axes (see spatial.py)."""
 
-from __future__ import annotations
+# Annotations here are objects, not strings (no `from __future__ import annotations`):
+# pydantic evaluates a class's string annotations again for every subclass, which
+# `nncompile validate` pays for at start-up.
 
 from typing import Any
 

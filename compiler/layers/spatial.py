@@ -9,7 +9,9 @@ of axes it has (``keras_classes``); any other ``dims`` is an error where the
 class is defined, never a layer of another rank.
 """
 
-from __future__ import annotations
+# Annotations here are objects, not strings (no `from __future__ import annotations`):
+# pydantic evaluates a class's string annotations again for every subclass, which
+# `nncompile validate` pays for at start-up.
 
 import copy
 import functools
