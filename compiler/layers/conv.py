@@ -1,5 +1,4 @@
-"""Convolutional layers over sequences and images: convolutions, pooling, padding, cropping,
-upsampling.
+"""The 1-D and 2-D convolution, pooling, padding, cropping and upsampling layer types.
 
 Each type is its family (convolution.py, pooling.py, resizing.py) over one or two
 spatial axes; what differs from the family is written here.
