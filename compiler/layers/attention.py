@@ -35,7 +35,7 @@ def _show(shape) -> str:
 
 def _check_sequences(kind: str, shapes, sources, names) -> str | None:
     """Query, value and key are (steps, features); value and key have as many steps."""
-    for shape, source, role in zip(shapes, sources, names):
+    for shape, source, role in zip(shapes, sources, names, strict=False):
         if len(shape) != 3:
             return rank_message(kind, f"a {role} of shape (steps, features)", shape, source,
                                 "add `- reshape: [steps, features]`" if len(shape) == 2 else "")
@@ -53,7 +53,6 @@ class Attention(LayerSpec):
     Inputs: `[query, value]` (the value is also the key) or `[query, value, key]`.
     """
 
-    family = "attention"
     min_inputs = 2
     max_inputs = 3
     use_scale: bool = False
@@ -101,7 +100,6 @@ class MultiHeadAttention(LayerSpec):
     The output has the query's features unless `output_shape` says otherwise.
     """
 
-    family = "attention"
     min_inputs = 1
     max_inputs = 3
     num_heads: PositiveInt

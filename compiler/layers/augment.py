@@ -13,7 +13,6 @@ Factor = Annotated[float, Field(ge=0, le=1)] | tuple[float, float]
 
 
 class _Augment(LayerSpec):
-    family = "augmentation"
     seed: int | None = None
     """Seed of the random transformation."""
 

@@ -1,4 +1,4 @@
-"""The layer registry and the base class every layer type derives from.
+"""The base classes every layer type derives from, and the decorator that registers one.
 
 A layer type is one class: its pydantic fields are the spec's parameters (so
 validation and the JSON Schema come from it), and its ``build`` method makes
@@ -6,7 +6,9 @@ the Keras layer. ``build`` imports Keras inside, so validating a spec never
 imports TensorFlow.
 """
 
-from __future__ import annotations
+# Annotations here are objects, not strings (no `from __future__ import annotations`):
+# pydantic evaluates a class's string annotations again for every subclass, which
+# `nncompile validate` pays for at start-up.
 
 from typing import Any, ClassVar
 
@@ -18,27 +20,13 @@ from compiler.layers.params import (
     initializer_to_keras,
     regularizer_to_keras,
 )
+from compiler.layers.registry import REGISTRY, register  # noqa: F401  (layer modules' import)
 from compiler.spec.base import StrictModel
-
-REGISTRY: dict[str, type[LayerSpec]] = {}
 
 # A model may have at most this many parameters (weights): far above VGG-16's
 # 138 million, far below what makes Keras allocate for minutes and run out of
 # memory on a typo such as `units: 1e12`. Checked before Keras creates a weight.
 MAX_MODEL_PARAMS = 2_000_000_000
-
-
-def register(name: str):
-    """Class decorator: make ``cls`` the layer type ``name`` in specs."""
-
-    def decorate(cls: type[LayerSpec]) -> type[LayerSpec]:
-        if name in REGISTRY:
-            raise RuntimeError(f"layer type '{name}' registered twice")
-        cls.type_name = name
-        REGISTRY[name] = cls
-        return cls
-
-    return decorate
 
 
 class LayerSpec(StrictModel):
@@ -48,7 +36,6 @@ class LayerSpec(StrictModel):
     shorthand: ClassVar[str | None] = None  # `- dropout: 0.3` sets this field
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
-    family: ClassVar[str] = "core"
 
     name: str | None = None
     """Layer name; other layers refer to it in `inputs:` and `outputs:`."""

@@ -62,7 +62,7 @@ class Activation(LayerSpec):
         return keras.layers.Activation(activation_to_keras(self.activation), **self.common())
 
 
-@register("leaky_relu")
+@register("leaky_relu", keras=("LeakyReLU",))
 class LeakyReLU(LayerSpec):
     """max(x, slope·x)."""
 
@@ -76,7 +76,7 @@ class LeakyReLU(LayerSpec):
         return keras.layers.LeakyReLU(negative_slope=self.negative_slope, **self.common())
 
 
-@register("relu")
+@register("relu", keras=("ReLU",))
 class ReLU(LayerSpec):
     """The rectifier as a layer: min(max(x, 0), max_value); optional slope below `threshold`."""
 
@@ -95,7 +95,7 @@ class ReLU(LayerSpec):
                                  threshold=self.threshold, **self.common())
 
 
-@register("prelu")
+@register("prelu", keras=("PReLU",))
 class PReLU(LayerSpec):
     """Leaky ReLU whose slope is learned per unit."""
 
@@ -175,7 +175,7 @@ class Dropout(LayerSpec):
             return (f"dropout: noise_shape {shown} has {len(noise)} axes but the input from "
                     f"'{sources[0]}' has {len(shape)}, {_shape(shape)} (the batch axis counts: "
                     f"write null for it, e.g. [null{', 1' * (len(shape) - 1)}])")
-        for axis, (n, d) in enumerate(zip(noise, shape)):
+        for axis, (n, d) in enumerate(zip(noise, shape, strict=False)):
             if n is not None and n != 1 and d is not None and n != d:
                 return (f"dropout: noise_shape {shown} does not fit the input {_shape(shape)} "
                         f"from '{sources[0]}': axis {axis} must be null, 1 or {d}")
@@ -246,7 +246,7 @@ class GaussianDropout(LayerSpec):
         return keras.layers.GaussianDropout(self.rate, **self.common())
 
 
-@register("batch_norm")
+@register("batch_norm", keras=("BatchNormalization",))
 class BatchNorm(LayerSpec):
     """Batch normalisation: standardise over the batch, then scale (γ) and shift (β)."""
 
@@ -272,7 +272,7 @@ class BatchNorm(LayerSpec):
                                                scale=self.scale, **self.common())
 
 
-@register("layer_norm")
+@register("layer_norm", keras=("LayerNormalization",))
 class LayerNorm(LayerSpec):
     """Layer normalisation: standardise over the features of each example."""
 
@@ -289,7 +289,7 @@ class LayerNorm(LayerSpec):
                                                **self.common())
 
 
-@register("group_norm")
+@register("group_norm", keras=("GroupNormalization",))
 class GroupNorm(LayerSpec):
     """Group normalisation: standardise each group of channels of each example."""
 

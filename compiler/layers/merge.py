@@ -25,7 +25,7 @@ def _broadcast(a: tuple, b: tuple, ranks_may_differ: bool) -> tuple | None:
         rank = max(len(x), len(y))
         x, y = [1] * (rank - len(x)) + x, [1] * (rank - len(y)) + y
     out = []
-    for p, q in zip(x, y):
+    for p, q in zip(x, y, strict=False):
         if p is not None and q is not None and p != q and p != 1 and q != 1:
             return None
         out.append(q if p == 1 else p if q == 1 else p if p is not None else q)
@@ -33,7 +33,6 @@ def _broadcast(a: tuple, b: tuple, ranks_may_differ: bool) -> tuple | None:
 
 
 class _Elementwise(LayerSpec):
-    family = "merge"
     min_inputs = 2
     max_inputs = None
     keras_class: ClassVar = ""
@@ -41,7 +40,7 @@ class _Elementwise(LayerSpec):
 
     def check_shapes(self, shapes, sources):
         merged = shapes[0]
-        for shape, source in zip(shapes[1:], sources[1:]):
+        for shape, source in zip(shapes[1:], sources[1:], strict=False):
             merged = _broadcast(merged, shape, self.ranks_may_differ)
             if merged is None:
                 return (f"{self.type_name} needs equal shapes, got {_show(shapes[0])} from "
@@ -102,7 +101,6 @@ class Minimum(_Elementwise):
 class Concatenate(LayerSpec):
     """Join inputs along an axis (Inception branches, bidirectional states)."""
 
-    family = "merge"
     min_inputs = 2
     max_inputs = None
     axis: int = -1
@@ -114,10 +112,10 @@ class Concatenate(LayerSpec):
         axis = self.axis if self.axis >= 0 else rank + self.axis
         if not 1 <= axis < rank:
             return f"concatenate: axis {self.axis} is out of range for shape {_show(first)}"
-        for shape, source in zip(shapes[1:], sources[1:]):
+        for shape, source in zip(shapes[1:], sources[1:], strict=False):
             if len(shape) != rank or any(
                 i != axis and a is not None and b is not None and a != b
-                for i, (a, b) in enumerate(zip(first, shape)) if i > 0
+                for i, (a, b) in enumerate(zip(first, shape, strict=False)) if i > 0
             ):
                 return (f"concatenate along axis {self.axis} needs the other dimensions equal, got "
                         f"{_show(first)} from '{sources[0]}' and {_show(shape)} from '{source}'")
@@ -133,7 +131,6 @@ class Concatenate(LayerSpec):
 class Dot(LayerSpec):
     """Dot product of two inputs along the given axes (optionally cosine)."""
 
-    family = "merge"
     min_inputs = 2
     max_inputs = 2
     axes: int | tuple[int, int] = -1
@@ -149,7 +146,6 @@ class Dot(LayerSpec):
 class Distance(LayerSpec):
     """Distance between two embeddings, (batch, 1): the head of a siamese network."""
 
-    family = "merge"
     min_inputs = 2
     max_inputs = 2
     metric: Literal["euclidean", "manhattan", "cosine"] = "euclidean"

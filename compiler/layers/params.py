@@ -15,7 +15,7 @@ from compiler.spec.base import StrictModel
 
 
 def snake_case(name: str) -> str:
-    """Keras's class-name rule: `MaxPooling2D` → `max_pooling2d`, `GlorotUniform` → `glorot_uniform`."""
+    """Keras's class-name rule: `MaxPooling2D` → `max_pooling2d`, `HeNormal` → `he_normal`."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
@@ -75,7 +75,7 @@ _KERAS_CONFIG_KEYS = {"class_name", "config", "module", "registered_name"}
 
 
 def _keras_config_form(value: Any) -> Any:
-    """Keras's serialised form `{class_name: VarianceScaling, config: {...}}` → `{VarianceScaling: {...}}`.
+    """Keras's serialised form `{class_name: X, config: {...}}` → `{X: {...}}`.
 
     That is how Keras writes an initialiser in a saved config and how the
     keras.applications sources spell theirs (EfficientNet's CONV_KERNEL_INITIALIZER),
@@ -169,9 +169,27 @@ MAX_SIZE = 100_000_000
 PositiveInt = Annotated[int, Field(gt=0, le=MAX_SIZE)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Rate = Annotated[float, Field(ge=0, lt=1)]
-IntOrPair = PositiveInt | tuple[PositiveInt, PositiveInt]
-IntOrTriple = PositiveInt | tuple[PositiveInt, PositiveInt, PositiveInt]
 # Keras reads padding modes in any case (`SAME`, as TensorFlow writes them).
 PaddingMode = Annotated[Literal["valid", "same"], BeforeValidator(_lower)]
 CausalPadding = Annotated[Literal["causal"], BeforeValidator(_lower)]
-Padding = PaddingMode | NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt]
+
+
+# Sizes per spatial axis, for layers of any number of axes (`dims`): one generic
+# form each, so that a layer of a new rank needs no new type here.
+
+def per_axis(dims: int, item: Any = PositiveInt) -> Any:
+    """One value for every spatial axis, or one per axis: `3`, or `[3, 5]` when dims is 2."""
+    return item | tuple[(item,) * dims]
+
+
+def axis_widths(dims: int) -> Any:
+    """Rows to add (zero padding) or remove (cropping) at the sides of each spatial axis.
+
+    As Keras's ZeroPadding{dims}D takes them: one number for every side, one
+    per axis (both its sides), or `[before, after]` per axis. With one axis the
+    per-axis form is the pair `[start, end]`, as for ZeroPadding1D.
+    """
+    if dims == 1:
+        return NonNegativeInt | tuple[NonNegativeInt, NonNegativeInt]
+    sides = tuple[NonNegativeInt, NonNegativeInt]
+    return NonNegativeInt | tuple[(NonNegativeInt,) * dims] | tuple[(sides,) * dims]

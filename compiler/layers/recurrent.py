@@ -25,9 +25,60 @@ from compiler.layers.params import (
 )
 
 
-class _Recurrent(WeightedSpec):
-    family = "recurrent"
+def _shown(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+class RecurrentSpec(WeightedSpec):
+    """A layer run over the steps of a sequence, carrying states from step to step.
+
+    Its first input is the sequence; further inputs are its initial states.
+    `bidirectional` wraps any layer type derived from this class.
+    """
+
     max_inputs = None
+    state_names: ClassVar[tuple[str, ...]] = ("h",)
+    """The states a layer of this type carries (its initial states, in order)."""
+
+    def state_shape(self, sequence: tuple | None) -> tuple[tuple, str]:
+        """Shape of one state of one example for this sequence shape, and why it is that.
+
+        Sizes that the sequence's shape leaves unknown are None.
+        """
+        raise NotImplementedError
+
+    def check_initial_states(self, shapes, sources, copies: int = 1, wrapper: str = "",
+                             sequence: tuple | None = None):
+        """The further inputs are the initial states: as many as the layer has, each of
+        :meth:`state_shape`."""
+        if not shapes:
+            return None
+        kind = f"{wrapper}{' ' if wrapper else ''}{self.type_name}"
+        names = [f"{n}{'_forward' if copies > 1 and i < len(self.state_names) else ''}"
+                 f"{'_backward' if copies > 1 and i >= len(self.state_names) else ''}"
+                 for i, n in enumerate(self.state_names * copies)]
+        if len(shapes) != len(names):
+            given = ", ".join(f"'{s}'" for s in sources)
+            return (f"{kind} takes its sequence and then {len(names)} initial state(s) "
+                    f"({', '.join(names)}), got {len(shapes)} ({given})")
+        state, why = self.state_shape(sequence)
+        for name, shape, source in zip(names, shapes, sources, strict=True):
+            # A size the sequence leaves unknown (None) in `state` may be anything.
+            if len(shape) != len(state) + 1 or any(
+                    want is not None and got != want
+                    for got, want in zip(shape[1:], state, strict=True)):
+                return (f"{kind} {why}, so its initial state {name} must have shape "
+                        f"{_shown((None, *state))}; '{source}' has shape {_shown(shape)}")
+        return None
+
+    def call(self, layers, tensors):
+        (layer,) = layers
+        if len(tensors) > 1:
+            return layer(tensors[0], initial_state=list(tensors[1:]))
+        return layer(tensors[0])
+
+
+class _Recurrent(RecurrentSpec):
     keras_class: ClassVar = ""
     shorthand = "units"
     gates: ClassVar[int] = 1  # weight matrices per step: W and U are (features, gates·units)
@@ -52,9 +103,6 @@ class _Recurrent(WeightedSpec):
     recurrent_initializer: Initializer | None = None
     recurrent_regularizer: Regularizer | None = None
 
-    state_names: ClassVar[tuple[str, ...]] = ("h",)
-    """The states a layer of this type carries (its initial states, in order)."""
-
     def check_shapes(self, shapes, sources):
         if len(shapes[0]) != 3:
             hint = ("add `- reshape: [steps, features]`" if len(shapes[0]) == 2 else
@@ -65,26 +113,10 @@ class _Recurrent(WeightedSpec):
             return (f"{self.type_name} with unroll: true needs a fixed number of steps; "
                     f"'{sources[0]}' has a variable length (give its shape, e.g. [20, ...], "
                     "or leave unroll out)")
-        return self.check_initial_states(shapes[1:], sources[1:])
+        return self.check_initial_states(shapes[1:], sources[1:], sequence=shapes[0])
 
-    def check_initial_states(self, shapes, sources, copies: int = 1, wrapper: str = ""):
-        """The further inputs are the initial states: as many as the layer has, each (units,)."""
-        if not shapes:
-            return None
-        kind = f"{wrapper}{' ' if wrapper else ''}{self.type_name}"
-        names = [f"{n}{'_forward' if copies > 1 and i < len(self.state_names) else ''}"
-                 f"{'_backward' if copies > 1 and i >= len(self.state_names) else ''}"
-                 for i, n in enumerate(self.state_names * copies)]
-        if len(shapes) != len(names):
-            given = ", ".join(f"'{s}'" for s in sources)
-            return (f"{kind} takes its sequence and then {len(names)} initial state(s) "
-                    f"({', '.join(names)}), got {len(shapes)} ({given})")
-        for name, shape, source in zip(names, shapes, sources, strict=True):
-            if tuple(shape[1:]) != (self.units,):
-                shown = "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
-                return (f"{kind} has units {self.units}, so its initial state {name} must "
-                        f"have shape (None, {self.units}); '{source}' has shape {shown}")
-        return None
+    def state_shape(self, sequence):
+        return (self.units,), f"has units {self.units}"
 
     def estimate_params(self, shapes):
         return self.gates * self.units * (input_size(shapes) + self.units + 2)
@@ -105,12 +137,6 @@ class _Recurrent(WeightedSpec):
         import keras
 
         return getattr(keras.layers, self.keras_class)(**self.rnn_kwargs(), **self.common())
-
-    def call(self, layers, tensors):
-        (layer,) = layers
-        if len(tensors) > 1:
-            return layer(tensors[0], initial_state=list(tensors[1:]))
-        return layer(tensors[0])
 
 
 @register("simple_rnn")
@@ -169,12 +195,17 @@ class MinimalGRU(_Gated):
         return MinimalGRULayer(**self.rnn_kwargs(), **self.common())
 
 
-RNN_TYPES = ("simple_rnn", "lstm", "gru", "minimal_gru")
-_RNN_CLASSES = {"simple_rnn": SimpleRNN, "lstm": LSTM, "gru": GRU, "minimal_gru": MinimalGRU}
+def recurrent_types() -> list[str]:
+    """Every layer type derived from :class:`RecurrentSpec` (what `bidirectional` wraps).
 
+    This module's own (simple_rnn, lstm, gru, minimal_gru) come first, in their
+    order here; the types of other modules follow in catalogue order.
+    """
+    from compiler.layers import all_layer_classes
 
-class _WrappedRNN(dict):
-    pass
+    found = [(cls.__module__ != __name__, name) for name, cls in all_layer_classes().items()
+             if issubclass(cls, RecurrentSpec)]
+    return [name for _, name in sorted(found, key=lambda item: item[0])]
 
 
 def _wrapped_error(loc: tuple, message: str, value: Any = None):
@@ -209,8 +240,9 @@ def _validate_wrapped(cls, params: Any, written: str, wrapper: str):
                 hint = did_you_mean(key, known)
                 tail = hint or f" (accepted: {', '.join(known)})"
                 where = f"{wrapper}'s" if wrapper else "the"
-                error = {"type": "value_error", "input": error["input"], "ctx": {"error": ValueError(
-                    f"unknown key '{key}' for {where} {written} layer{tail}")}}
+                message = f"unknown key '{key}' for {where} {written} layer{tail}"
+                error = {"type": "value_error", "input": error["input"],
+                         "ctx": {"error": ValueError(message)}}
             line_errors.append({**error, "loc": loc})
         raise ValidationError.from_exception_data("layer", line_errors) from None
 
@@ -222,10 +254,9 @@ class Bidirectional(LayerSpec):
     Example: `- bidirectional: {layer: {lstm: {units: 64, return_sequences: true}}}`
     """
 
-    family = "recurrent"
     max_inputs = None
-    layer: dict[Literal[RNN_TYPES], dict] | dict  # type: ignore[valid-type]
-    """The recurrent layer to wrap: `{lstm: {units: 64}}` (simple_rnn, lstm, gru, minimal_gru)."""
+    layer: dict
+    """The recurrent layer to wrap: `{lstm: {units: 64}}` (any recurrent type: lstm, gru, ...)."""
     merge_mode: Literal["concat", "sum", "mul", "ave"] | None = "concat"
     """How forward and backward outputs combine (concat as in Burkov appendix C)."""
 
@@ -234,22 +265,24 @@ class Bidirectional(LayerSpec):
         self.inner()
         return self
 
-    def inner(self) -> _Recurrent:
+    def inner(self) -> RecurrentSpec:
         if not isinstance(self.layer, dict) or len(self.layer) != 1:
             raise ValueError("`layer` is one recurrent layer, e.g. {lstm: {units: 64}}")
         (written, params), = self.layer.items()
-        from compiler.layers import canonical_type
+        from compiler.layers import LAYER_TYPES, canonical_type, layer_class
 
         kind = canonical_type(written)
-        if kind not in _RNN_CLASSES:
+        cls = layer_class(kind) if kind in LAYER_TYPES else None
+        if cls is None or not issubclass(cls, RecurrentSpec):
             from compiler.errors import did_you_mean
 
+            wrapped = recurrent_types()
             raise _wrapped_error(("layer", written), f"bidirectional wraps "
-                                 f"{', '.join(RNN_TYPES)}; got '{written}'"
-                                 f"{did_you_mean(kind, RNN_TYPES)}", written)
-        if isinstance(params, (int, float)) and not isinstance(params, bool):
-            params = {"units": params}
-        return _validate_wrapped(_RNN_CLASSES[kind], params or {}, written, "bidirectional")
+                                 f"{', '.join(wrapped)}; got '{written}'"
+                                 f"{did_you_mean(kind, wrapped)}", written)
+        if isinstance(params, (int, float)) and not isinstance(params, bool) and cls.shorthand:
+            params = {cls.shorthand: params}
+        return _validate_wrapped(cls, params or {}, written, "bidirectional")
 
     def check_shapes(self, shapes, sources):
         inner = self.inner()
@@ -258,7 +291,7 @@ class Bidirectional(LayerSpec):
             return problem
         # Keras's Bidirectional gives the first half of the states to the forward layer.
         return inner.check_initial_states(shapes[1:], sources[1:], copies=2,
-                                          wrapper="bidirectional")
+                                          wrapper="bidirectional", sequence=shapes[0])
 
     def estimate_params(self, shapes):
         return 2 * self.inner().estimate_params(shapes)
@@ -282,7 +315,6 @@ class Bidirectional(LayerSpec):
 class TimeDistributed(LayerSpec):
     """Apply a layer to every step of a sequence, e.g. `{layer: {dense: {units: 5}}}`."""
 
-    family = "recurrent"
     layer: dict
     """The layer applied at each step: `{dense: {units: 10, activation: softmax}}`, or `flatten`."""
 
@@ -345,7 +377,7 @@ class TimeDistributed(LayerSpec):
         return keras.layers.TimeDistributed(inner.build(), **self.common())
 
 
-@register("additive_attention")
+@register("additive_attention", not_keras=("AdditiveAttention",))
 class AdditiveAttention(LayerSpec):
     """Bahdanau attention: context = Σ_j softmax_j(vᵀ tanh(W_s s + W_h h_j)) h_j.
 
@@ -353,7 +385,6 @@ class AdditiveAttention(LayerSpec):
     `return_attention_scores: true` the weights α are a second output (`name[1]`).
     """
 
-    family = "recurrent"
     min_inputs = 2
     max_inputs = 2
     units: PositiveInt

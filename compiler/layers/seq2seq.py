@@ -28,7 +28,6 @@ from compiler.layers.params import PositiveInt, Rate
 class AttentionDecoder(LayerSpec):
     """Recurrent decoder attending over all encoder states at every step (seq2seq)."""
 
-    family = "recurrent"
     min_inputs = 2
     max_inputs = 2
     vocab_size: PositiveInt

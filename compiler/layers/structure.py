@@ -12,7 +12,6 @@ class Apply(LayerSpec):
     Example: `- apply: {layer: tower, inputs: right, name: tower_right}`
     """
 
-    family = "structure"
     max_inputs = None
     layer: str
     """Name of the layer or block instance whose weights are shared."""

@@ -8,6 +8,8 @@ also accepted.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from compiler.layers import all_layer_classes
@@ -87,6 +89,21 @@ def _bare_names(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def spec_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec (Draft 2020-12).
+
+    Built once per process (it takes seconds: every model's schema is rebuilt
+    with its field docstrings); each call returns a new copy, so a caller may
+    change it without changing what the next caller gets.
+    """
+    return json.loads(_schema_text())
+
+
+@functools.cache
+def _schema_text() -> str:
+    return json.dumps(_build_schema())
+
+
+def _build_schema() -> dict[str, Any]:
     from compiler.spec.base import attach_field_docstrings
     from compiler.spec.schema import SECTION_MODELS, SpecDocument, section_model
 
@@ -144,8 +161,10 @@ def spec_json_schema() -> dict[str, Any]:
         "additionalProperties": {
             "type": "object",
             "properties": {
-                "params": {"type": "object", "description": "Parameters and their defaults (null: required)"},
-                "inputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "params": {"type": "object",
+                           "description": "Parameters and their defaults (null: required)"},
+                "inputs": {"anyOf": [{"type": "string"},
+                                     {"type": "array", "items": {"type": "string"}}]},
                 "output": {"type": "string"},
                 "description": {"type": "string"},
                 "layers": layer_list,

@@ -89,6 +89,19 @@ def test_unknown_section_does_not_validate(validator):
     assert errors(validator, tree) != []
 
 
+def test_schema_is_built_once_and_each_caller_gets_its_own_copy():
+    from compiler.spec.json_schema import _schema_text
+
+    first = spec_json_schema()
+    first["title"] = "changed"
+    first["properties"]["layers"]["items"]["anyOf"].clear()
+    second = spec_json_schema()
+    assert second is not first and second["title"] == "nncompile spec"
+    assert second["properties"]["layers"]["items"]["anyOf"]
+    assert second == spec_json_schema()
+    assert _schema_text.cache_info().misses == 1  # built once in this process
+
+
 def test_every_layer_type_is_in_the_schema():
     from compiler.layers import LAYER_TYPES
 
