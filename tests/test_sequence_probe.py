@@ -76,7 +76,7 @@ def test_mistakes_inside_a_wrapped_layer_are_located_there(write_spec):
                "'retrun_sequences' for bidirectional's lstm layer (did you mean "
                "'return_sequences'?)"),
         ("7:", "layers[2].bidirectional.layer.lsmt: bidirectional wraps simple_rnn, lstm, gru, "
-               "minimal_gru; got 'lsmt' (did you mean 'lstm'?)"),
+               "minimal_gru, conv_lstm2d; got 'lsmt' (did you mean 'lstm'?)"),
         ("8:", "layers[3].time_distributed.layer.dense.units: missing required key 'units'"),
         ("8:", "layers[3].time_distributed.layer.dense.unitz: unknown key 'unitz' for "
                "time_distributed's dense layer (did you mean 'units'?)"),

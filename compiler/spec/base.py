@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -70,6 +71,7 @@ def _expected(annotation) -> str:
     return "a value of another kind"
 
 
+@functools.cache
 def _field_docstrings(cls: type) -> dict[str, str]:
     """``{field: docstring}`` for the string literals right after a class's annotated fields."""
     import ast

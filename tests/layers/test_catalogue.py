@@ -26,6 +26,7 @@ from compiler.api import build_model
 from compiler.layers import LAYER_TYPES, all_layer_classes, layer_class
 from compiler.layers.base import REGISTRY, LayerSpec
 from tests.helpers import load_text, module_exists, spec_text
+from tests.layers.cases_3d import CASES as CASES_3D
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BATCH = 2
@@ -522,6 +523,7 @@ CASES: dict[str, Case] = {
     "random_zoom": Case({"x": IMAGE}, "- random_zoom: 0.2", [tuple(IMAGE)],
                         check=same_as_input),
 }
+CASES.update({name: Case(**fields) for name, fields in CASES_3D.items()})
 
 
 def random_inputs(case: Case, seed: int = 0) -> dict[str, np.ndarray]:
