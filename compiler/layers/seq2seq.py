@@ -11,7 +11,7 @@
 While training, the decoder reads the true previous token (teacher forcing)
 and outputs next-token probabilities; `name[1]` is the attention weights. The
 exported inference graph drops the teacher-forcing input and decodes greedily
-from `start_token` for `max_length` steps (see compiler/inference.py).
+from `start_token` for `max_length` steps (see `compiler.build.graph.build_inference_model`).
 """
 
 from __future__ import annotations
