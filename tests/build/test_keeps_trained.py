@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from compiler.cli import cli
-from tests.training.test_specs import write_spec
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+from tests.helpers import run_cli, write_training_spec
 
 
 def test_build_after_train_keeps_the_trained_model_unless_forced(tmp_path):
-    spec = write_spec(tmp_path, epochs=1)
+    spec = write_training_spec(tmp_path, epochs=1)
     out = tmp_path / "out"
-    assert run("train", spec, "--out", out).exit_code == 0
+    assert run_cli("train", spec, "--out", out).exit_code == 0
     folder = out / "iris_mlp"
     trained = (folder / "model.keras").read_bytes()
 
-    result = run("build", spec, "--out", out)
+    result = run_cli("build", spec, "--out", out)
     assert result.exit_code == 1, result.output
     assert "holds a trained model" in result.output and "--force" in result.output
     assert (folder / "model.keras").read_bytes() == trained
     assert (folder / "metrics.json").is_file()
 
     # --no-save only checks the spec, so it is allowed.
-    assert run("build", spec, "--out", out, "--no-save").exit_code == 0
+    assert run_cli("build", spec, "--out", out, "--no-save").exit_code == 0
 
-    result = run("build", spec, "--out", out, "--force")
+    result = run_cli("build", spec, "--out", out, "--force")
     assert result.exit_code == 0, result.output
     assert (folder / "model.keras").read_bytes() != trained
     assert not (folder / "metrics.json").exists()

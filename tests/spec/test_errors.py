@@ -228,3 +228,14 @@ def test_validate_imports_section_schemas_only_for_sections_present(tmp_path):
     seen = [subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True,
                            check=True).stdout.strip() for p in (bare, full)]
     assert seen == ["[] NoneType", "['compiler.training.schema'] TrainingSpec"]
+
+
+def test_brackets_in_a_flow_list_get_a_quoting_hint(write_spec):
+    text = "\n".join(problems(write_spec("""
+        name: states
+        inputs: {x: [5, 3]}
+        layers:
+          - lstm: {units: 4, return_state: true, name: enc}
+          - lstm: {units: 4, inputs: [x, enc[1], enc[2]]}
+    """)))
+    assert "invalid YAML" in text and 'quote a value that holds brackets' in text
