@@ -1,4 +1,5 @@
-"""Shared fixtures (the helpers they wrap are in tests/helpers.py).
+"""Shared fixtures (the helpers they wrap are in tests/helpers.py), and the order in
+which pytest-xdist hands test files to its workers.
 
 TensorFlow's C++ logging is kept quiet for readable output.
 """
@@ -30,9 +31,66 @@ def write_spec(tmp_path, monkeypatch):
     return write
 
 
+@pytest.fixture(scope="session")
+def trained_iris(tmp_path_factory):
+    """``helpers.IRIS`` trained once per session by ``nncompile train`` (2 epochs, batch 32).
+
+    Returns (folder, spec path, the click Result of the run); the model folder is
+    ``folder / "out" / "iris_mlp"``. Tests read it (evaluate may add its reports there)
+    and copy it to change it.
+    """
+    folder = tmp_path_factory.mktemp("trained_iris")
+    spec = helpers.write_training_spec(folder, epochs=2)
+    result = helpers.run_cli("train", spec, "--out", folder / "out", "--quiet",
+                             "--set", "training.batch_size=32")
+    assert result.exit_code == 0, result.output
+    return folder, spec, result
+
+
 @pytest.fixture
 def csv_folder(tmp_path, monkeypatch):
     """tmp_path as the working folder, holding ``c.csv`` (``helpers.write_classes_csv``)."""
     monkeypatch.chdir(tmp_path)
     helpers.write_classes_csv(tmp_path / "c.csv")
     return tmp_path
+
+
+# Test files that take tens of seconds on two cores, heaviest first. Under
+# `--dist loadfile` (pyproject.toml) each file runs in one worker, so its module- and
+# session-scoped fixtures are built once there; these files start first so that the
+# two workers finish together. Files not listed follow, those with most tests first.
+HEAVY_FILES = (
+    "tests/export/test_specs.py",
+    "tests/training/test_run.py",
+    "tests/examples/test_recurrent.py",
+    "tests/run/test_seq2seq.py",
+    "tests/training/test_cli.py",
+    "tests/training/test_digits_accuracy.py",
+    "tests/layers/test_keras_applications.py",
+    "tests/examples/test_specs.py",
+    "tests/export/test_saved_model.py",
+    "tests/examples/test_applications.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, with the files of HEAVY_FILES handed out first."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class HeavyFirstScheduling(LoadFileScheduling):
+        ordered = False
+
+        def _assign_work_unit(self, node):
+            if not self.ordered:  # the queue is complete when the first unit is handed out
+                self.ordered = True
+                rank = {path: i for i, path in enumerate(HEAVY_FILES)}
+                units = sorted(self.workqueue.items(),
+                               key=lambda unit: rank.get(unit[0], len(rank)))
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
+
+    return HeavyFirstScheduling(config, log)

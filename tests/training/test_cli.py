@@ -13,18 +13,8 @@ import pytest
 from tests.helpers import DIGITS, REPO_ROOT, run_cli, write_training_spec
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cli")
-    spec = write_training_spec(folder, epochs=2)
-    result = run_cli("train", spec, "--out", folder / "out", "--quiet",
-                     "--set", "training.batch_size=32")
-    assert result.exit_code == 0, result.output
-    return folder, spec, result
-
-
-def test_train_prints_metrics_and_xla_decision(trained):
-    folder, _, result = trained
+def test_train_prints_metrics_and_xla_decision(trained_iris):
+    folder, _, result = trained_iris
     assert "XLA off" in result.output and "test: " in result.output and "loss=" in result.output
     assert "trained 2 epoch(s)" in result.output
     assert (folder / "out" / "iris_mlp" / "model.keras").is_file()
@@ -37,8 +27,8 @@ def test_train_spec_error_exits_1_with_location(tmp_path):
     assert "did you mean 'adam'" in result.output and "Traceback" not in result.output
 
 
-def test_evaluate_writes_json(trained):
-    folder, spec, _ = trained
+def test_evaluate_writes_json(trained_iris):
+    folder, spec, _ = trained_iris
     result = run_cli("evaluate", folder / "out" / "iris_mlp", "--split", "validation")
     assert result.exit_code == 0, result.output
     written = json.loads((folder / "out" / "iris_mlp" / "evaluation_validation.json").read_text())
@@ -48,8 +38,8 @@ def test_evaluate_writes_json(trained):
     assert json.loads((folder / "e.json").read_text())["split"] == "test"
 
 
-def test_evaluate_set_changes_the_data_only(trained):
-    folder, _, _ = trained
+def test_evaluate_set_changes_the_data_only(trained_iris):
+    folder, _, _ = trained_iris
     model_dir = folder / "out" / "iris_mlp"
     result = run_cli("evaluate", model_dir, "--set", "training.batch_size=7")
     assert result.exit_code == 0, result.output
@@ -70,8 +60,8 @@ def test_non_finite_numbers_are_written_as_null(tmp_path):
 
 
 @pytest.mark.parametrize("content", [None, b"", b"garbage, not a zip", "truncated"])
-def test_bad_model_file_exits_1(trained, tmp_path, content):
-    folder, _, _ = trained
+def test_bad_model_file_exits_1(trained_iris, tmp_path, content):
+    folder, _, _ = trained_iris
     bad = tmp_path / "bad.keras"
     if content == "truncated":
         data = (folder / "out" / "iris_mlp" / "model.keras").read_bytes()
@@ -90,8 +80,8 @@ def test_bad_model_file_exits_1(trained, tmp_path, content):
                 or "no such model file" in result.output)
 
 
-def test_predict_csv_npy_npz(trained, tmp_path):
-    folder, _, _ = trained
+def test_predict_csv_npy_npz(trained_iris, tmp_path):
+    folder, _, _ = trained_iris
     model = folder / "out" / "iris_mlp" / "model.keras"
     x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
     np.savetxt(tmp_path / "x.csv", x, delimiter=",", header="a,b,c,d", comments="")
@@ -114,8 +104,8 @@ def test_predict_csv_npy_npz(trained, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "p.npz")["label"], probabilities, rtol=1e-5)
 
 
-def test_predict_wrong_shape_is_a_data_error(trained, tmp_path):
-    folder, _, _ = trained
+def test_predict_wrong_shape_is_a_data_error(trained_iris, tmp_path):
+    folder, _, _ = trained_iris
     np.save(tmp_path / "x.npy", np.zeros((3, 5), "float32"))
     result = run_cli("predict", folder / "out" / "iris_mlp", "--input", tmp_path / "x.npy",
                      "--output", tmp_path / "p.csv")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from compiler.errors import SpecError, TrainingError
-from tests.helpers import REPO_ROOT, train_quietly, write_training_spec
+from tests.helpers import REPO_ROOT, run_cli, train_quietly, write_training_spec
 
 
 @pytest.mark.slow
@@ -56,14 +56,14 @@ def test_tensorboard_logs_or_a_clear_error(tmp_path):
         assert list((tmp_path / "out" / "iris_mlp" / "logs").rglob("events.out.tfevents*"))
 
 
-def test_normalization_is_adapted_on_the_training_split_only(tmp_path):
+def test_normalization_is_adapted_on_the_training_split_only(trained_iris):
     import keras
 
     from compiler.data.pipeline import load_data
 
-    spec = write_training_spec(tmp_path, epochs=1)
-    result = train_quietly(spec, tmp_path / "out")
-    layer = next(x for x in result.model.layers if isinstance(x, keras.layers.Normalization))
+    folder, spec, _ = trained_iris
+    model = keras.models.load_model(folder / "out" / "iris_mlp" / "model.keras")
+    layer = next(x for x in model.layers if isinstance(x, keras.layers.Normalization))
     from compiler.api import load_spec
 
     bundle = load_data(load_spec(spec), batch_size=16, seed=3)
@@ -77,18 +77,18 @@ def test_same_seed_gives_bitwise_identical_weights(tmp_path):
     import sys
     from subprocess import run
 
-    # Separate processes: the seed and determinism are process-wide settings.
+    import keras
+
+    # The seed and determinism are process-wide settings: one run in a fresh process,
+    # the other in this one, which has built and trained other models before.
     spec = write_training_spec(tmp_path, epochs=2,
                                extra="  schedule: {step_decay: {factor: 0.5, every: 1}}\n")
-    weights = []
-    for run_name in ("a", "b"):
-        out = tmp_path / run_name
-        run([sys.executable, "-m", "compiler.cli", "train", str(spec), "--out", str(out),
-             "--quiet"], check=True, capture_output=True)
-        import keras
-
-        model = keras.models.load_model(out / "iris_mlp" / "model.keras")
-        weights.append(model.get_weights())
+    run([sys.executable, "-m", "compiler.cli", "train", str(spec), "--out", str(tmp_path / "a"),
+         "--quiet"], check=True, capture_output=True)
+    result = run_cli("train", spec, "--out", tmp_path / "b", "--quiet")
+    assert result.exit_code == 0, result.output
+    weights = [keras.models.load_model(tmp_path / name / "iris_mlp" / "model.keras").get_weights()
+               for name in ("a", "b")]
     for a, b in zip(*weights, strict=True):
         assert np.array_equal(a, b)
 
