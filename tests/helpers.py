@@ -7,6 +7,9 @@ Running things:
         and stderr as a terminal shows them). Arguments may be Paths or numbers.
         ``catch=False`` lets an exception the CLI does not handle fail the test
         with its traceback; ``catch=True`` keeps it in ``result.exception``.
+    ``assert_user_error(result, code=1)``
+        Asserts the run exited with ``code`` and printed a message, not a traceback
+        or "internal error"; returns the output.
     ``train_quietly(spec, out_root, **kwargs)``
         ``compiler.training.run.train_spec`` without output (``spec`` is a path or
         a loaded Spec); returns its result.
@@ -24,8 +27,17 @@ Writing specs:
         Writes ``IRIS`` (an MLP on the iris builtin) or ``DIGITS`` (a larger MLP on
         the digits builtin) as ``folder/<name>.yaml``; ``extra`` is YAML appended to
         the ``training:`` section (indent it by two spaces).
+    ``write_csv_spec(folder, name="kinds", csv="c.csv", ...)``, ``write_regression_spec``
+        ``CSV_MODEL`` filled in: a small classifier (or regressor) of a CSV file, one
+        epoch; ``write_classes_csv(path)`` and ``write_numbers_csv(path)`` write such
+        files. The ``csv_folder`` fixture is tmp_path as the working folder with
+        ``c.csv`` in it.
     ``spec_text(name, inputs, layers, outputs=None)``, ``load_text(folder, text)``
         Build the YAML of a small spec; write and load one.
+
+Fixtures (tests/conftest.py): ``write_spec``, ``csv_folder`` (above) and
+``trained_iris``: IRIS trained once per session by ``nncompile train``, as
+(folder, spec path, Result), for tests that only read the model folder.
 
 Objects the tests share:
     ``make_model(kind)``, ``make_two_headed()``
