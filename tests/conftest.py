@@ -15,6 +15,15 @@ from tests import helpers
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Each pytest-xdist worker sizes TensorFlow's thread pools to its share of the cores
+# (read when TensorFlow starts, which is after this file is imported): with a pool per
+# core in every worker, idle pool threads spin on cores the other worker needs.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(_name, str(max(1, (_cores or 1) // _WORKERS)))
+
 
 @pytest.fixture
 def write_spec(tmp_path, monkeypatch):
