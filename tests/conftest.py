@@ -69,16 +69,22 @@ def csv_folder(tmp_path, monkeypatch):
 # session-scoped fixtures are built once there; these files start first so that the
 # two workers finish together. Files not listed follow, those with most tests first.
 HEAVY_FILES = (
-    "tests/export/test_specs.py",
-    "tests/training/test_run.py",
     "tests/examples/test_recurrent.py",
     "tests/run/test_seq2seq.py",
+    "tests/export/test_specs.py",
+    "tests/training/test_run.py",
     "tests/training/test_cli.py",
-    "tests/training/test_digits_accuracy.py",
     "tests/layers/test_keras_applications.py",
-    "tests/examples/test_specs.py",
-    "tests/export/test_saved_model.py",
+    "tests/training/test_digits_accuracy.py",
+    "tests/run/test_predict_evaluate_errors.py",
+    "tests/custom_layers/test_minimal_gru.py",
+    "tests/export/test_tflite.py",
     "tests/examples/test_applications.py",
+    "tests/spec/test_mistakes.py",
+    "tests/examples/test_specs.py",
+    "tests/export/test_atomic.py",
+    "tests/export/test_saved_model.py",
+    "tests/spec/test_json_schema.py",
 )
 
 
