@@ -29,13 +29,13 @@ if _WORKERS > 1:
 def write_spec(tmp_path, monkeypatch):
     """``helpers.write_spec`` bound to tmp_path, which becomes the working folder.
 
-    Call it as ``write_spec(text, filename="spec.yaml")``; it returns the path
-    relative to tmp_path, so messages name ``spec.yaml`` as a user's would.
+    Call it as ``write_spec(text, name="spec.yaml")``; it returns the path relative
+    to tmp_path, so messages name ``spec.yaml`` as a user's would.
     """
     monkeypatch.chdir(tmp_path)
 
-    def write(text: str, filename: str = "spec.yaml") -> Path:
-        return helpers.write_spec(tmp_path, text, filename).relative_to(tmp_path)
+    def write(text: str, name: str = "spec.yaml") -> Path:
+        return helpers.write_spec(tmp_path, text, name).relative_to(tmp_path)
 
     return write
 

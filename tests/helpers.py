@@ -20,7 +20,7 @@ Writing specs:
         dedented and leading blank lines are dropped, so a triple-quoted block may
         be indented with the test and its first line is line 1 in messages.
         The ``write_spec`` fixture (tests/conftest.py) is this function bound to
-        ``tmp_path``: ``write_spec(text, filename="spec.yaml")``; it also makes
+        ``tmp_path``: ``write_spec(text, name="spec.yaml")``; it also makes
         ``tmp_path`` the working folder and returns the path relative to it, so
         messages read ``spec.yaml:3:5: ...``.
     ``write_training_spec(folder, template=IRIS, *, name="iris_mlp", epochs=4, extra="")``
