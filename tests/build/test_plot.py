@@ -5,9 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from click.testing import CliRunner
 
-from compiler.cli import cli
+from tests.helpers import run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -46,7 +45,7 @@ def plot(tmp_path, text: str, picture: str):
     spec = tmp_path / "spec.yaml"
     spec.write_text(text, encoding="utf-8")
     out = tmp_path / picture
-    result = CliRunner().invoke(cli, ["plot", str(spec), "-o", str(out)])
+    result = run_cli("plot", spec, "-o", out)
     return result, out
 
 

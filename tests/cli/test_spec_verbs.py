@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import yaml
-from click.testing import CliRunner
 
-from compiler.cli import cli
+from tests.helpers import run_cli
 
 GOOD = """
 name: tiny
@@ -21,36 +20,32 @@ expect: {params: 23}
 """
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
 def test_validate_ok_and_error_exit_codes(write_spec):
     good = write_spec(GOOD, "good.yaml")
     bad = write_spec("name: t\ninputs: {x: [4]}\nlayers:\n  - dense: {units: 0}\n", "bad.yaml")
-    result = run("validate", str(good))
+    result = run_cli("validate", str(good))
     assert result.exit_code == 0 and "good.yaml: ok (tiny: 2 layers, outputs y)" in result.output
-    result = run("validate", str(good), str(bad))
+    result = run_cli("validate", str(good), str(bad))
     assert result.exit_code == 1
     assert "bad.yaml:4:20: layers[0].dense.units: expected a number > 0, got 0" in result.output
     assert "Traceback" not in result.output
 
 
 def test_validate_missing_file_and_usage_errors(write_spec):
-    result = run("validate", "nope.yaml")
+    result = run_cli("validate", "nope.yaml")
     assert result.exit_code == 1 and "no such spec file 'nope.yaml'" in result.output
-    result = run("validate")
+    result = run_cli("validate")
     assert result.exit_code == 2 and "Missing argument" in result.output
     good = write_spec(GOOD)
-    result = run("validate", str(good), "--set", "novalue")
+    result = run_cli("validate", str(good), "--set", "novalue")
     assert result.exit_code == 2 and "expected KEY=VALUE" in result.output
-    result = run("frobnicate")
+    result = run_cli("frobnicate")
     assert result.exit_code == 2
 
 
 def test_build_prints_summary_and_writes_outputs(write_spec, tmp_path):
     path = write_spec(GOOD)
-    result = run("build", str(path), "--out", str(tmp_path / "out"))
+    result = run_cli("build", str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     out = result.output
     for needle in ("Layer", "Type", "Output shape", "Params", "dense_1", "(None, 3)", "15",
@@ -68,13 +63,13 @@ def test_build_prints_summary_and_writes_outputs(write_spec, tmp_path):
 
 def test_build_with_set_and_failed_expect(write_spec, tmp_path):
     path = write_spec(GOOD)
-    result = run("build", str(path), "--set", "layers[0].dense.units=5", "--no-save")
+    result = run_cli("build", str(path), "--set", "layers[0].dense.units=5", "--no-save")
     assert result.exit_code == 1
     assert "expect.params: the model has 37 parameters; the spec expects 23" in result.output
 
 
 def test_schema_is_json_and_lists_layer_types(tmp_path):
-    result = run("schema")
+    result = run_cli("schema")
     assert result.exit_code == 0
     schema = json.loads(result.output)
     layer_names = {next(iter(item["properties"]))
@@ -82,13 +77,13 @@ def test_schema_is_json_and_lists_layer_types(tmp_path):
                    if item.get("properties")}
     assert {"dense", "conv2d", "lstm", "minimal_gru", "additive_attention"} <= layer_names
     target = tmp_path / "schema.json"
-    assert run("schema", "-o", str(target)).exit_code == 0
+    assert run_cli("schema", "-o", str(target)).exit_code == 0
     assert json.loads(target.read_text()) == schema
 
 
 def test_debug_shows_traceback_for_user_errors(write_spec):
     bad = write_spec("name: t\ninputs: {x: [4]}\nlayers:\n  - dense: {units: 0}\n")
-    result = CliRunner().invoke(cli, ["--debug", "validate", str(bad)])
+    result = run_cli("--debug", "validate", bad, catch=True)
     assert result.exit_code == 1
     assert "Traceback" in result.output
 
@@ -104,7 +99,7 @@ def test_console_script_runs_in_a_subprocess(write_spec):
 def test_set_with_an_empty_key_part_names_the_flag(write_spec):
     path = write_spec(GOOD)
     for key in ("a..b=3", ".a=1", "a.=1", "layers[0]..units=2"):
-        result = run("validate", str(path), "--set", key)
+        result = run_cli("validate", str(path), "--set", key)
         assert result.exit_code == 2, (key, result.output)
         assert f"--set {key}: the key path '{key.split('=')[0]}' has an empty part" in result.output
 
@@ -113,12 +108,12 @@ def test_build_into_a_folder_that_is_a_file(write_spec, tmp_path):
     path = write_spec(GOOD)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "tiny").write_text("not a folder")
-    result = run("build", str(path), "--out", str(tmp_path / "out"))
+    result = run_cli("build", str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1, result.output
     assert (f"cannot write the model to '{tmp_path / 'out' / 'tiny'}': "
             f"'{tmp_path / 'out' / 'tiny'}' is a file, not a folder") in result.output
     (tmp_path / "plain").write_text("")
-    result = run("build", str(path), "--out", str(tmp_path / "plain" / "below"))
+    result = run_cli("build", str(path), "--out", str(tmp_path / "plain" / "below"))
     assert result.exit_code == 1 and f"'{tmp_path / 'plain'}' is a file" in result.output
 
 
@@ -133,7 +128,7 @@ def test_user_mistakes_at_build_time_exit_1_without_a_traceback(write_spec):
     }
     for case, body in cases.items():
         path = write_spec(f"name: {case}\n" + body, f"{case}.yaml")
-        result = run("build", str(path), "--no-save")
+        result = run_cli("build", str(path), "--no-save")
         assert result.exit_code == 1, (case, result.output)
         assert f"{case}.yaml:" in result.output and "internal error" not in result.output
 
@@ -148,7 +143,7 @@ def test_layers_no_output_needs_are_named_and_left_out_of_the_table(write_spec, 
           - dense: {units: 5, name: extra}
         outputs: [out]
         """)
-    result = run("build", str(path), "--no-save")
+    result = run_cli("build", str(path), "--no-save")
     assert result.exit_code == 0, result.output
     assert "Total params:         67" in result.output
     assert "extra " not in result.output.split("Inputs:")[0]  # not a row of the table

@@ -11,7 +11,7 @@ import pytest
 from compiler.data.encoder import InputEncoder
 from compiler.data.pipeline import load_data
 from compiler.errors import DataError
-from tests.data.test_support import make_spec
+from tests.helpers import make_spec
 
 # Ten rows; with the split below, the held-out rows have other statistics.
 HOUSES = """city,area,price,rooms

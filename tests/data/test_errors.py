@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from compiler.api import load_spec
 from compiler.data.bundle import check_labels
 from compiler.data.pipeline import load_data
-from compiler.errors import DataError
-from tests.data.test_support import make_spec
+from compiler.errors import DataError, SpecError
+from tests.helpers import make_spec
 
 GOOD = "area,rooms,price\n50,2,300\n80,3,250\n120,4,700\n"
 
@@ -368,3 +369,23 @@ def test_npz_label_errors_name_the_file_and_the_index(tmp_path):
         message = str(caught.value)
         assert message.startswith(f"{name}.npz[y]: index 6: "), message
         assert "label 7 is out of range for a model with 3 classes (expected 0..2" in message
+
+
+def spec_problems(path) -> str:
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    return str(err.value)
+
+
+def test_npy_files_outside_the_spec_folder_are_refused_by_validate(write_spec):
+    # `train` refused them; `validate` said ok.
+    path = write_spec("""
+        name: npy_outside
+        inputs: {x: [3]}
+        layers: [{dense: 1}]
+        data: {npy: {inputs: ../x.npy, targets: {y: /tmp/y.npy}}}
+    """)
+    text = spec_problems(path)
+    assert "data.npy.inputs: data file '../x.npy' is outside the spec's folder" in text
+    assert "data.npy.targets.y: data file '/tmp/y.npy' is outside" in text
+    assert load_spec(path, allow_outside=True).data.npy is not None

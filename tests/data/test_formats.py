@@ -10,7 +10,7 @@ import pytest
 from compiler.data.pipeline import load_data
 from compiler.data.sequences import fit_length
 from compiler.data.splits import auto_fractions
-from tests.data.test_support import make_spec
+from tests.helpers import make_spec
 
 HOUSES = """area,rooms,city,price
 50,2,paris,300

@@ -20,7 +20,7 @@ from compiler.data.schema import DataSpec
 from compiler.data.source_registry import SOURCES, BuiltinSource, DataSource, FileSource
 from compiler.data.sources import read_splits
 from compiler.spec.resolve import resolve_spec
-from tests.data.test_support import make_spec
+from tests.helpers import make_spec
 
 KINDS = ("builtin", "csv", "npz", "npy", "images", "tfrecord", "text", "generate")
 # The smallest valid options of each kind.

@@ -10,21 +10,20 @@ import numpy as np
 import pytest
 
 from compiler.api import load_spec
+from tests.helpers import SPECS_DIR, train_quietly
 
 pytestmark = pytest.mark.slow
 
 
-def train(path: str, tmp_path, *overrides: str):
-    from compiler.training.run import train_spec
-
-    spec = load_spec(path, ["export=[keras]", *overrides])
-    result = train_spec(spec, out_root=tmp_path, verbose=0, echo=lambda _m: None)
+def train(name: str, tmp_path, *overrides: str):
+    spec = load_spec(SPECS_DIR / name, ["export=[keras]", *overrides])
+    result = train_quietly(spec, tmp_path)
     metrics = result.metrics.get("metrics", result.metrics)
     return spec, result, metrics["test"]
 
 
 def test_bidirectional_tagger_labels_every_step(tmp_path):
-    _, result, test = train("specs/peak_tagger.yaml", tmp_path, "data.generate.samples=2000",
+    _, result, test = train("peak_tagger.yaml", tmp_path, "data.generate.samples=2000",
                             "training.epochs=6")
     # Peaks are about a third of the steps: "never a peak" scores about 0.7.
     assert test["accuracy"] >= 0.97, test
@@ -32,12 +31,12 @@ def test_bidirectional_tagger_labels_every_step(tmp_path):
 
 
 def test_minimal_gru_classifies_variable_length_sequences(tmp_path):
-    _, _, test = train("specs/parity_minimal_gru.yaml", tmp_path)
+    _, _, test = train("parity_minimal_gru.yaml", tmp_path)
     assert test["accuracy"] >= 0.9, test  # chance is 0.5
 
 
 def test_minimal_gru_solves_the_adding_problem(tmp_path):
-    _, _, test = train("specs/adding_minimal_gru.yaml", tmp_path, "training.epochs=8")
+    _, _, test = train("adding_minimal_gru.yaml", tmp_path, "training.epochs=8")
     # Answering the mean sum (1.0) gives a mean squared error of about 1/6.
     assert test["loss"] <= 0.02, test
 
@@ -45,7 +44,7 @@ def test_minimal_gru_solves_the_adding_problem(tmp_path):
 def test_character_language_model_beats_the_most_frequent_character(tmp_path):
     from compiler.data.pipeline import load_data
 
-    spec, _, test = train("specs/char_language_model.yaml", tmp_path, "training.epochs=4")
+    spec, _, test = train("char_language_model.yaml", tmp_path, "training.epochs=4")
     bundle = load_data(spec)
     _, targets = bundle.arrays["test"]
     baseline = np.bincount(np.asarray(targets).reshape(-1)).max() / np.asarray(targets).size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -26,8 +27,9 @@ def test_failed_write_keeps_old_folder_and_removes_temp(tmp_path):
 
 
 def test_leftovers_of_a_dead_process_are_cleaned_and_backup_restored(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    finished = subprocess.Popen(["true"])  # any short-lived process: its id is then free
+    finished.wait()
+    dead = finished.pid
     final = tmp_path / "saved_model"
     (tmp_path / f".saved_model.tmp-{dead}-abcd").mkdir()
     backup = tmp_path / f".saved_model.old-{dead}-abcd"
@@ -72,9 +74,8 @@ def test_sigkill_midway_leaves_previous_export_intact(stage, tmp_path):
         marker = "writing"
     else:
         # A real export killed while TensorFlow writes the SavedModel.
-        from tests.export.test_models import make_model
-
         from compiler.export.saved_model import export_saved_model
+        from tests.helpers import make_model
 
         make_model("gru").save(tmp_path / "m.keras")
         export_saved_model(make_model("mlp"), final)
@@ -107,3 +108,16 @@ def test_sigkill_midway_leaves_previous_export_intact(stage, tmp_path):
     # The next write to the same target sweeps up the dead process's temp folder.
     recover(final)
     assert [p.name for p in final.parent.iterdir()] == ["saved_model"]
+
+
+def test_a_failed_write_names_the_final_path_and_keeps_the_old_file(tmp_path):
+    from compiler.atomic import WriteFailed, atomic_file
+
+    target = tmp_path / "metrics.json"
+    target.write_text("old")
+    with pytest.raises(WriteFailed) as caught, atomic_file(target) as tmp:
+        tmp.write_text("new")
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+    assert caught.value.filename == str(target) and caught.value.errno == errno.ENOSPC
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]

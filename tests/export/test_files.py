@@ -6,13 +6,11 @@ import json
 import zipfile
 
 import pytest
-from click.testing import CliRunner
 
-from compiler.cli import cli
 from compiler.errors import ModelFileError
 from compiler.model_folder import load_model_file
 from compiler.export.schema import ExportSpec
-from tests.export.test_models import make_model
+from tests.helpers import make_model, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +70,7 @@ def test_schema_forms_and_typos():
 
 def test_cli_exports_all_formats_with_metadata(tmp_path, keras_file):
     # --out holds model folders, as for every verb: the export goes to <out>/<name>/.
-    result = CliRunner().invoke(cli, ["export", str(keras_file), "--out", str(tmp_path / "exp")])
+    result = run_cli("export", keras_file, "--out", tmp_path / "exp")
     assert result.exit_code == 0, result.output
     out = tmp_path / "exp" / load_model_file(keras_file).name
     assert "builtin only" in result.output
@@ -88,12 +86,11 @@ def test_cli_exports_all_formats_with_metadata(tmp_path, keras_file):
 def test_cli_bad_model_file_is_exit_1_without_traceback(tmp_path):
     (tmp_path / "junk.keras").write_text("hello")
     junk = str(tmp_path / "junk.keras")
-    result = CliRunner().invoke(cli, ["export", junk, "--out", str(tmp_path)])
+    result = run_cli("export", junk, "--out", tmp_path)
     assert result.exit_code == 1
     assert "not a .keras file" in result.output and "Traceback" not in result.output
 
 
 def test_cli_quantize_without_tflite_is_usage_error(keras_file):
-    result = CliRunner().invoke(cli, ["export", str(keras_file), "--format", "keras",
-                                      "--quantize", "dynamic"])
+    result = run_cli("export", keras_file, "--format", "keras", "--quantize", "dynamic")
     assert result.exit_code == 2 and "--format tflite" in result.output

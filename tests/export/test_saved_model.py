@@ -13,7 +13,7 @@ import pytest
 
 from compiler.export.saved_model import export_saved_model
 from compiler.export.signature import call_keras, model_signature, random_inputs
-from tests.export.test_models import make_model, make_two_headed
+from tests.helpers import make_model, make_two_headed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

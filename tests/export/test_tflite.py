@@ -10,7 +10,7 @@ from ai_edge_litert.interpreter import Interpreter
 from compiler.errors import ExportError
 from compiler.export.tflite import export_tflite
 from compiler.export.tflite_ops import list_ops, non_builtin_ops
-from tests.export.test_models import make_model, make_two_headed
+from tests.helpers import make_model, make_two_headed
 
 CALIBRATION = np.random.default_rng(0).standard_normal((40, 12, 5)).astype("float32")
 

@@ -506,12 +506,22 @@ def _random_weights(reference, rng):
     return weights
 
 
+@pytest.fixture(scope="module")
+def efficientnet(tmp_path_factory):
+    """EfficientNetB0's spec model and Keras's, built once for the two tests below (the
+    first sets random weights; the second reads only dropout and initialiser settings)."""
+    return _pair(tmp_path_factory.mktemp("efficientnet"), "EfficientNetB0", EFFICIENTNETB0_SPEC)
+
+
 @pytest.mark.parametrize("app", sorted(FAST))
-def test_spec_has_the_weights_of_the_keras_application(tmp_path, app):
+def test_spec_has_the_weights_of_the_keras_application(tmp_path, app, request):
     import keras
 
     text, params = FAST[app]
-    model, reference = _pair(tmp_path, app, text)
+    if app == "EfficientNetB0":
+        model, reference = request.getfixturevalue("efficientnet")
+    else:
+        model, reference = _pair(tmp_path, app, text)
     _same_weights_as_keras(model, reference, app, params)
     if app == "MobileNet":
         return
@@ -528,10 +538,10 @@ def test_spec_has_the_weights_of_the_keras_application(tmp_path, app):
     keras.backend.clear_session()
 
 
-def test_efficientnet_stochastic_depth_and_initialisers_are_keras_s(tmp_path):
+def test_efficientnet_stochastic_depth_and_initialisers_are_keras_s(efficientnet):
     import keras
 
-    model, reference = _pair(tmp_path, "EfficientNetB0", EFFICIENTNETB0_SPEC)
+    model, reference = efficientnet
 
     def drops(m):
         return [(round(layer.rate, 6), layer.noise_shape) for layer in m.layers

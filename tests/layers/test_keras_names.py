@@ -247,3 +247,12 @@ def test_dropout_noise_shape_drops_whole_examples(write_spec):
     kept = y[:, 0] > 0
     assert np.all(y == y[:, :1]) and 0 < kept.sum() < 64   # all of an example, or none
     np.testing.assert_allclose(y[kept], 2.0)
+
+
+def test_time_distributed_takes_a_bare_layer_name(tmp_path):
+    from compiler.api import build_model, load_spec
+
+    spec = tmp_path / "td.yaml"
+    spec.write_text("name: td\ninputs: {x: [4, 3, 2]}\nlayers:\n"
+                    "  - time_distributed: {layer: flatten}\n")
+    assert build_model(load_spec(str(spec))).output_shape == (None, 4, 6)

@@ -7,9 +7,8 @@ import shutil
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from compiler.cli import cli
+from tests.helpers import assert_user_error, run_cli
 
 CLASSES = """\
 nncompile: 1
@@ -53,16 +52,8 @@ training:
 CITIES = ["paris", "rome", "oslo"]
 
 
-def _invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
-
-
 def _predict(model, inputs, output):
-    return _invoke("predict", model, "--input", inputs, "--output", output)
-
-
-def _no_traceback(result):
-    assert "Traceback" not in result.output and "internal error" not in result.output, result.output
+    return run_cli("predict", model, "--input", inputs, "--output", output)
 
 
 def _labels_csv(path, last="0"):
@@ -83,14 +74,14 @@ def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     _labels_csv(folder / "c.csv")
     numeric = _spec(folder)
-    result = _invoke("train", numeric, "--out", folder / "out", "--quiet")
+    result = run_cli("train", numeric, "--out", folder / "out", "--quiet")
     assert result.exit_code == 0, result.output
     rng = np.random.default_rng(0)
     rows = [f"{rng.random():.3f},{CITIES[i % 3]},{i % 3}" for i in range(30)]
     (folder / "cat.csv").write_text("a,city,kind\n" + "\n".join(rows) + "\n")
     categorical = _spec(folder, "cities", "cat.csv", 4, ", categorical: [city]",
                         ", standardize: true")
-    result = _invoke("train", categorical, "--out", folder / "out", "--quiet")
+    result = run_cli("train", categorical, "--out", folder / "out", "--quiet")
     assert result.exit_code == 0, result.output
     return folder
 
@@ -106,10 +97,10 @@ def models(tmp_path_factory):
 ])
 def test_train_refuses_class_labels_that_do_not_fit(tmp_path, last, expected):
     _labels_csv(tmp_path / "c.csv", last)
-    result = _invoke("train", _spec(tmp_path), "--out", tmp_path / "out", "--quiet")
+    result = run_cli("train", _spec(tmp_path), "--out", tmp_path / "out", "--quiet")
     assert result.exit_code == 1, result.output
     assert expected in result.output
-    _no_traceback(result)
+    assert_user_error(result)
 
 
 @pytest.mark.parametrize("header", ["a,b,price,kind", "kind,price,b,a"])
@@ -120,7 +111,7 @@ def test_train_matches_mixed_targets_by_name_in_any_column_order(tmp_path, heade
     rows = [",".join(str(values[c](i)) for c in columns) for i in range(12)]
     (tmp_path / "m.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
     (tmp_path / "mixed.yaml").write_text(MIXED)
-    result = _invoke("train", tmp_path / "mixed.yaml", "--out", tmp_path / "out", "--quiet")
+    result = run_cli("train", tmp_path / "mixed.yaml", "--out", tmp_path / "out", "--quiet")
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "out" / "mixed" / "metrics.json").read_text())
     assert metrics["class_names"] == ["x", "y", "z"]
@@ -137,7 +128,7 @@ def test_predict_an_empty_input_names_the_file(models, tmp_path):
         result = _predict(model, tmp_path / name, tmp_path / "p.csv")
         assert result.exit_code == 1, result.output
         assert expected in result.output
-        _no_traceback(result)
+        assert_user_error(result)
 
 
 def test_predict_refuses_nan_and_inf_naming_row_and_column(models, tmp_path):
@@ -167,7 +158,7 @@ def test_predict_refuses_unsafe_array_files(models, tmp_path):
     (tmp_path / "l.csv").write_bytes("a,b\n1,2\n3,\xe94\n".encode("latin-1"))
     result = _predict(model, tmp_path / "l.csv", tmp_path / "p.csv")
     assert result.exit_code == 1 and "l.csv:3:3: byte 0xe9 is not valid UTF-8" in result.output
-    _no_traceback(result)
+    assert_user_error(result)
 
 
 def test_predict_creates_a_missing_output_folder(models, tmp_path):
@@ -205,7 +196,7 @@ def test_predict_into_a_folder_that_cannot_be_written(models, tmp_path, monkeypa
     result = _predict(model, tmp_path / "x.npy", locked / "p.csv")
     assert result.exit_code == 1
     assert f"the folder '{locked}' is not writable (permission denied)" in result.output
-    _no_traceback(result)
+    assert_user_error(result)
 
 
 def test_predict_encodes_categories_and_standardises_as_in_training(models, tmp_path):
@@ -259,7 +250,7 @@ def test_predict_uses_the_model_folders_metadata_without_the_training_data(model
     result = _predict(copy, models / "cat.csv", tmp_path / "p.npy")
     assert result.exit_code == 1
     assert "standardised inputs" in result.output and "cat.csv" in result.output
-    _no_traceback(result)
+    assert_user_error(result)
     (copy / "metadata.json").write_text(json.dumps({"preprocessing": bundle.metadata}))
     result = _predict(copy, models / "cat.csv", tmp_path / "p.npy")
     assert result.exit_code == 0, result.output
@@ -273,28 +264,28 @@ def test_evaluate_a_model_copied_from_another_spec(models, tmp_path):
     folder = tmp_path / "mixed_up"
     shutil.copytree(models / "out" / "cities", folder)
     shutil.copy(models / "out" / "numeric" / "model.keras", folder / "model.keras")
-    result = _invoke("evaluate", folder, "--split", "train")
+    result = run_cli("evaluate", folder, "--split", "train")
     assert result.exit_code == 1, result.output
     assert "model.keras: does not match" in result.output and "cities.yaml" in result.output
     assert "the model is named 'numeric', the spec 'cities'" in result.output
     assert "input 'features' has shape (2,) in the model, (4,) in the spec" in result.output
-    _no_traceback(result)
+    assert_user_error(result)
 
 
 def test_evaluate_writes_into_a_new_folder(models, tmp_path):
     out = tmp_path / "reports" / "e.json"
-    result = _invoke("evaluate", models / "out" / "numeric", "--split", "train", "-o", out)
+    result = run_cli("evaluate", models / "out" / "numeric", "--split", "train", "-o", out)
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["split"] == "train"
 
 
 def test_schema_output_folder(tmp_path, monkeypatch):
     out = tmp_path / "missing" / "schema.json"
-    result = _invoke("schema", "-o", out)
+    result = run_cli("schema", "-o", out)
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["type"] == "object"
     (tmp_path / "afile").write_text("")
-    result = _invoke("schema", "-o", tmp_path / "afile" / "x.json")
+    result = run_cli("schema", "-o", tmp_path / "afile" / "x.json")
     assert result.exit_code == 1 and "is a file, not a folder" in result.output
     import compiler.atomic
 
@@ -302,7 +293,15 @@ def test_schema_output_folder(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(compiler.atomic, "write_text_atomic", refuse)
-    result = _invoke("schema", "-o", out)
+    result = run_cli("schema", "-o", out)
     assert result.exit_code == 1
     assert f"{out}: cannot write -o/--output: Permission denied" in result.output
-    _no_traceback(result)
+    assert_user_error(result)
+
+
+def test_predict_with_an_empty_model_file(tmp_path):
+    (tmp_path / "m.keras").write_bytes(b"")
+    np.save(tmp_path / "x.npy", np.zeros((2, 2), "float32"))
+    output = assert_user_error(run_cli("predict", tmp_path / "m.keras", "--input",
+                                       tmp_path / "x.npy", "--output", tmp_path / "p.csv"))
+    assert "cannot load model file" in output and "it is empty (0 bytes)" in output

@@ -12,24 +12,21 @@ import struct
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from compiler.api import load_spec
 from compiler.build.graph import build_inference_model
-from compiler.cli import cli
 from compiler.run.translate import translate, vocabularies
+from tests.helpers import SPECS_DIR, run_cli, train_quietly
 
-SPEC = "specs/date_translator.yaml"
+SPEC = SPECS_DIR / "date_translator.yaml"
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from compiler.training.run import train_spec
-
     out = tmp_path_factory.mktemp("runs")
     spec = load_spec(SPEC, ["data.generate.samples=7000", "training.epochs=4",
                             "export=[keras]"])
-    result = train_spec(spec, out_root=out, verbose=0, echo=lambda _m: None)
+    result = train_quietly(spec, out)
     return spec, result, out / spec.name
 
 
@@ -74,19 +71,18 @@ def test_translate_command_and_attention_heat_map(trained, tmp_path):
     results = translate(inference, texts, in_vocab, out_vocab, stop)
     assert [r.output for r in results][:1] == ["1979-05-03"]
     png = tmp_path / "attention.png"
-    run = CliRunner().invoke(cli, ["translate", str(folder), "3 May 1979", "--attention",
-                                   str(png)])
+    run = run_cli("translate", folder, "3 May 1979", "--attention", png)
     assert run.exit_code == 0, run.output
     assert "3 May 1979\t1979-05-03" in run.output
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert width > 100 and height > 100
-    bad = CliRunner().invoke(cli, ["translate", str(folder), "3 May 1979 ☃"])
+    bad = run_cli("translate", folder, "3 May 1979 ☃")
     assert bad.exit_code == 1 and "characters the model does not know" in bad.output
     # Without metadata.json the vocabularies are rebuilt from the spec's (generated) data.
     (folder / "metadata.json").rename(folder / "metadata.moved")
-    again = CliRunner().invoke(cli, ["translate", str(folder), "05/03/79"])
+    again = run_cli("translate", folder, "05/03/79")
     (folder / "metadata.moved").rename(folder / "metadata.json")
     assert again.exit_code == 0 and "05/03/79\t1979-05-03" in again.output
 
@@ -145,7 +141,7 @@ def adder_folders(tmp_path_factory):
         spec = root / f"{kind}.yaml"
         spec.write_text(ADDITION_SPEC.format(encoder_length=length))
         out = root / kind
-        run = CliRunner().invoke(cli, ["build", str(spec), "--out", str(out)])
+        run = run_cli("build", spec, "--out", out)
         assert run.exit_code == 0, run.output
         folders[kind] = out / "tiny_adder"
     return folders
@@ -160,21 +156,20 @@ def adder_folders(tmp_path_factory):
     ("12-3", "characters the model does not know: '-'"),
 ])
 def test_translate_refuses_hostile_text_in_one_short_line(adder_folders, text, message):
-    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), text])
+    run = run_cli("translate", adder_folders["fixed"], text)
     assert run.exit_code == 1, run.output
     assert message in run.output and "Traceback" not in run.output
     assert len(run.output) < 300  # a 10,000-character input is not echoed whole
 
 
 def test_translate_names_which_text_is_wrong(adder_folders):
-    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), "1+2", ""])
+    run = run_cli("translate", adder_folders["fixed"], "1+2", "")
     assert run.exit_code == 1 and "TEXTS[2] is empty" in run.output, run.output
 
 
 def test_translate_with_a_variable_length_encoder_input(adder_folders, tmp_path):
     png = tmp_path / "a.png"
-    run = CliRunner().invoke(cli, ["translate", str(adder_folders["variable"]), "12+345", "1+2",
-                                   "--attention", str(png)])
+    run = run_cli("translate", adder_folders["variable"], "12+345", "1+2", "--attention", png)
     assert run.exit_code == 0, run.output
     assert run.output.startswith("12+345\t") and "\n1+2\t" in run.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -188,8 +183,7 @@ def test_attention_heat_map_that_cannot_be_written_is_a_user_error(adder_folders
 
     blocker = tmp_path / "file"
     blocker.write_text("")
-    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), "1+2",
-                                   "--attention", str(blocker / "a.png")])
+    run = run_cli("translate", adder_folders["fixed"], "1+2", "--attention", blocker / "a.png")
     assert run.exit_code == 1 and "is a file, not a folder" in run.output, run.output
 
     def full_disk(path, data):
@@ -197,8 +191,7 @@ def test_attention_heat_map_that_cannot_be_written_is_a_user_error(adder_folders
 
     monkeypatch.setattr(compiler.atomic, "write_bytes_atomic", full_disk)
     png = tmp_path / "a.png"
-    run = CliRunner().invoke(cli, ["translate", str(adder_folders["fixed"]), "1+2",
-                                   "--attention", str(png)])
+    run = run_cli("translate", adder_folders["fixed"], "1+2", "--attention", png)
     assert run.exit_code == 1, run.output
     assert "cannot write --attention: No space left on device" in run.output
     assert not png.exists()

@@ -222,9 +222,23 @@ def test_validate_imports_section_schemas_only_for_sections_present(tmp_path):
     bare.write_text("name: t\ninputs: {x: [4]}\nlayers:\n  - dense: {units: 2}\n")
     full = tmp_path / "full.yaml"
     full.write_text(bare.read_text() + "training: {loss: mse}\n")
-    code = ("import sys; from compiler.api import load_spec; spec = load_spec(sys.argv[1]); "
-            "print(sorted(m for m in ('compiler.training.schema', 'compiler.data.schema', "
+    # One fresh interpreter loads the bare spec first, then the one with `training:`.
+    code = ("import sys; from compiler.api import load_spec\n"
+            "for path in sys.argv[1:]:\n"
+            "    spec = load_spec(path)\n"
+            "    print(sorted(m for m in ('compiler.training.schema', 'compiler.data.schema', "
             "'compiler.export.schema') if m in sys.modules), type(spec.training).__name__)")
-    seen = [subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True,
-                           check=True).stdout.strip() for p in (bare, full)]
+    seen = subprocess.run([sys.executable, "-c", code, str(bare), str(full)],
+                          capture_output=True, text=True, check=True).stdout.strip().splitlines()
     assert seen == ["[] NoneType", "['compiler.training.schema'] TrainingSpec"]
+
+
+def test_brackets_in_a_flow_list_get_a_quoting_hint(write_spec):
+    text = "\n".join(problems(write_spec("""
+        name: states
+        inputs: {x: [5, 3]}
+        layers:
+          - lstm: {units: 4, return_state: true, name: enc}
+          - lstm: {units: 4, inputs: [x, enc[1], enc[2]]}
+    """)))
+    assert "invalid YAML" in text and 'quote a value that holds brackets' in text

@@ -7,7 +7,6 @@ reject the mistakes an editor should underline, such as a misspelt parameter.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,16 +14,20 @@ import yaml
 jsonschema = pytest.importorskip("jsonschema")
 
 from compiler.spec.json_schema import spec_json_schema  # noqa: E402
+from tests.helpers import SPECS_DIR  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((REPO_ROOT / "specs").glob("**/*.yaml")) + sorted(
-    (REPO_ROOT / "specs").glob("**/*.yml"))
+EXAMPLES = sorted(SPECS_DIR.glob("**/*.yaml")) + sorted(SPECS_DIR.glob("**/*.yml"))
 
 
 @pytest.fixture(scope="module")
-def validator():
-    schema = spec_json_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
+def schema():
+    """The schema, computed once for the module (it takes seconds); tests only read it."""
+    return spec_json_schema()
+
+
+@pytest.fixture(scope="module")
+def validator(schema):
+    # Whether the schema itself is valid is test_schema_is_valid_draft_2020_12's check.
     return jsonschema.Draft202012Validator(schema)
 
 
@@ -33,8 +36,7 @@ def errors(validator, tree) -> list[str]:
             for e in validator.iter_errors(tree)]
 
 
-def test_schema_is_valid_draft_2020_12():
-    schema = spec_json_schema()
+def test_schema_is_valid_draft_2020_12(schema):
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     json.dumps(schema)  # plain JSON, as `nncompile schema` prints it
@@ -102,10 +104,9 @@ def test_schema_is_built_once_and_each_caller_gets_its_own_copy():
     assert _schema_text.cache_info().misses == 1  # built once in this process
 
 
-def test_every_layer_type_is_in_the_schema():
+def test_every_layer_type_is_in_the_schema(schema):
     from compiler.layers import LAYER_TYPES
 
-    schema = spec_json_schema()
     items = schema["properties"]["layers"]["items"]["anyOf"]
     named = {key for item in items for key in item.get("required", [])}
     assert set(LAYER_TYPES) <= named

@@ -11,11 +11,10 @@ import sys
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from compiler.api import build, load_spec
-from compiler.cli import cli
 from compiler.errors import SpecError
+from tests.helpers import run_cli
 
 PYTHON_WORDS = ("PosList", "PosDict", "NoneType", "'str'", "'int'", "'float'", "complex",
                 "Traceback", "Input should")
@@ -35,10 +34,6 @@ def build_problems(path) -> list[str]:
     with pytest.raises(SpecError) as info:
         build(spec, check_expect=False)
     return [str(p) for p in info.value.problems]
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 # --------------------------------------------------------------------------- 1. conv
@@ -368,7 +363,7 @@ def test_deep_graphs_raise_the_recursion_limit_only_upwards():
 @pytest.mark.slow
 def test_a_thousand_layer_chain_builds(write_spec, tmp_path):
     path = write_spec("name: deep\ninputs: {x: [4]}\nlayers:\n" + "  - dense: 2\n" * 1000)
-    result = run("build", str(path), "--out", str(tmp_path / "out"))
+    result = run_cli("build", path, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert "Total params:         6,004" in result.output
 
@@ -447,9 +442,9 @@ def test_init_from_outside_through_the_cli(tmp_path, monkeypatch):
     path = tmp_path / "specs" / "spec.yaml"
     path.write_text("name: t\ninputs: {x: [4]}\nlayers:\n  - dense: 2\n"
                     "training:\n  loss: mse\n  init_from: {model: ../model.keras}\n")
-    result = run("validate", "specs/spec.yaml")
+    result = run_cli("validate", "specs/spec.yaml")
     assert result.exit_code == 1 and "is outside the spec's folder" in result.output
-    assert run("validate", "specs/spec.yaml", "--allow-outside").exit_code == 0
+    assert run_cli("validate", "specs/spec.yaml", "--allow-outside").exit_code == 0
 
 
 # --------------------------------------------------------------------------- build-time checks

@@ -264,3 +264,95 @@ def test_a_bad_set_value_is_located_at_the_set_not_at_the_replaced_line(write_sp
             "training.optimizer.sgd.learning_rate: expected a number, got 'abc'") in text
     assert "--set layers[0].dense.units:1:23: layers[0].dense.units: expected an integer" in text
     assert "spec.yaml" not in text
+
+
+
+# ----------------------------------------------- outputs, default inputs, variables
+
+
+def problems_text(path, overrides=()) -> str:
+    with pytest.raises(SpecError) as err:
+        load_spec(path, list(overrides))
+    return str(err.value)
+
+
+def test_a_single_output_may_be_written_without_brackets(write_spec):
+    # The JSON schema allows `outputs: y`; the validator refused it ("expected a list").
+    spec = load_spec(write_spec("""
+        name: one_output
+        inputs: {x: [4]}
+        layers:
+          - dense: {units: 8, name: h}
+          - dense: {units: 1, name: y}
+        outputs: h
+    """))
+    assert spec.outputs == ["h"]
+    assert spec.resolved_tree()["outputs"] == ["h"]
+
+
+def test_a_layer_without_input_in_a_spec_of_several_inputs_names_them(write_spec):
+    text = problems_text(write_spec("""
+        name: two
+        inputs: {a: [4], b: [3]}
+        layers:
+          - dense: 4
+    """))
+    assert "the spec has 2 inputs (a, b), so the first layer takes none by default" in text
+
+
+def test_index_outside_a_block_says_where_it_exists(write_spec):
+    text = problems_text(write_spec("""
+        name: idx
+        inputs: {x: [4]}
+        layers:
+          - dense: {units: "8 * ($index + 1)", repeat: 3, name: d}
+    """))
+    assert "unknown variable '$index'" in text
+    assert "exist only inside a block's layers" in text
+
+
+def test_a_description_is_free_text_even_with_dollars(write_spec):
+    # "$number" or "costs $5" in a description was read as a variable and refused.
+    spec = load_spec(write_spec("""
+        name: prose
+        description: Blocks with $number and $instance in names; costs $5 per run.
+        inputs: {x: [4]}
+        layers: [{dense: 1}]
+    """))
+    assert spec.description == "Blocks with $number and $instance in names; costs $5 per run."
+
+
+def test_a_failed_block_parameter_is_reported_once_not_per_copy(write_spec):
+    # Each copy of the block also said "expected an integer, got '$base * 2 ** $index'".
+    text = problems_text(write_spec("""
+        name: cascade
+        vars: {base: 8}
+        blocks:
+          stage:
+            params: {filters: null}
+            layers:
+              - conv2d: {filters: $filters, kernel: 3, padding: same, name: conv}
+              - conv2d: {filters: "$filters * 2", kernel: 3, padding: same, name: wide}
+        inputs: {image: [8, 8, 3]}
+        layers:
+          - stage: {filters: $base * 2 ** $index, repeat: 2, name: stage}
+          - flatten: {inputs: stage_2}
+          - dense: {units: $nope, name: out}
+    """))
+    assert "unknown variable '$index'" in text
+    assert "unknown variable '$nope'" in text  # an independent mistake is still reported
+    assert "expected an integer" not in text and "stage_2" not in text
+    assert len(text.splitlines()) == 2  # the two mistakes, nothing else
+
+
+def test_a_failed_variable_is_reported_once_not_at_every_use(write_spec):
+    # Every use of `$a` said "unknown variable '$a' (known: none are defined)".
+    text = problems_text(write_spec("""
+        name: cascade_vars
+        vars: {c: $a + 1, a: $b}
+        inputs: {x: [4]}
+        layers:
+          - dense: {units: $a}
+          - dense: {units: $c * 2}
+    """))
+    assert text.count("unknown variable") == 1 and "vars.a: unknown variable '$b'" in text

@@ -9,17 +9,15 @@ from __future__ import annotations
 import pytest
 
 from compiler.api import load_spec
+from tests.helpers import SPECS_DIR, train_quietly
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("path,goal", [("specs/digits_cnn.yaml", 0.98),
-                                       ("specs/digits_mlp.yaml", 0.96)])
-def test_digits_test_accuracy(path, goal, tmp_path):
-    from compiler.training.run import train_spec
-
-    spec = load_spec(path, ["export=[keras]"])
-    result = train_spec(spec, out_root=tmp_path, verbose=0, echo=lambda _m: None)
+@pytest.mark.parametrize("name,goal", [("digits_cnn.yaml", 0.98), ("digits_mlp.yaml", 0.96)])
+def test_digits_test_accuracy(name, goal, tmp_path):
+    spec = load_spec(SPECS_DIR / name, ["export=[keras]"])
+    result = train_quietly(spec, tmp_path)
     accuracy = result.metrics["metrics"]["test"]["accuracy"]
     assert accuracy >= goal, accuracy
     assert (result.out_dir / "confusion_matrix.png").is_file()

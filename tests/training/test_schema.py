@@ -101,3 +101,16 @@ def test_schema_and_command_modules_import_no_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_keras_names_of_losses_metrics_optimisers_and_callbacks():
+    from compiler.training.schema import TrainingSpec
+
+    training = TrainingSpec.model_validate({
+        "loss": "mean_squared_error", "metrics": ["MeanAbsoluteError", "acc"],
+        "optimizer": {"RMSprop": {"learning_rate": 0.01}}, "callbacks": None})
+    assert training.loss.name == "mse" and training.optimizer.name == "rmsprop"
+    assert [m.name for m in training.metrics] == ["mae", "accuracy"]
+    assert training.callbacks == []
+    adam = TrainingSpec.model_validate({"loss": "mse", "optimizer": "Adam"})
+    assert adam.optimizer.name == "adam"

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from compiler.api import load_spec
+from tests.helpers import train_quietly
 
 SPEC = """
 name: xla_{mode}
@@ -24,11 +25,8 @@ training:
 
 
 def run(write_spec, tmp_path, mode: str) -> dict:
-    from compiler.training.run import train_spec
-
     path = write_spec(SPEC.format(mode=mode).replace("[8]", "[13]"), f"{mode}.yaml")
-    result = train_spec(load_spec(path), out_root=tmp_path / "out", verbose=0,
-                        echo=lambda _m: None)
+    result = train_quietly(load_spec(path), tmp_path / "out")
     return json.loads((result.out_dir / "metrics.json").read_text())["xla"]
 
 
