@@ -8,8 +8,8 @@ import zipfile
 import pytest
 
 from compiler.errors import ModelFileError
-from compiler.model_folder import load_model_file
 from compiler.export.schema import ExportSpec
+from compiler.model_folder import load_model_file
 from tests.helpers import make_model, run_cli
 
 

@@ -10,7 +10,6 @@ known to catch what it looks for.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from tests.helpers import REPO_ROOT
 

@@ -12,10 +12,9 @@ import textwrap
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from compiler.cli import cli
 from compiler.model_folder import ModelFolder, RunOptions
+from tests.helpers import run_cli
 
 SPEC = """\
 nncompile: 1
@@ -39,7 +38,7 @@ training:
 
 
 def _invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+    return run_cli(str(a) for a in args)
 
 
 @pytest.fixture(scope="module")

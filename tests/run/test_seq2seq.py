@@ -243,8 +243,7 @@ def _saved_model_strings(folder, texts, out_root):
 
     from compiler.run.translate import encode
 
-    run = CliRunner().invoke(cli, ["export", str(folder), "--format", "saved_model",
-                                   "--out", str(out_root)])
+    run = run_cli("export", folder, "--format", "saved_model", "--out", out_root)
     assert run.exit_code == 0, run.output
     exported = out_root / folder.name
     meta = json.loads((exported / "metadata.json").read_text())
@@ -270,7 +269,7 @@ def _predict_strings(folder, texts, tmp_path, suffix=".txt"):
     lines = texts if suffix == ".txt" else ["text", *[f'"{t}"' for t in texts]]
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "predicted.csv"
-    run = CliRunner().invoke(cli, ["predict", str(folder), "-i", str(source), "-o", str(out)])
+    run = run_cli("predict", folder, "-i", source, "-o", out)
     assert run.exit_code == 0, run.output
     import csv
 
@@ -281,7 +280,7 @@ def _predict_strings(folder, texts, tmp_path, suffix=".txt"):
 
 
 def _translate_strings(folder, texts):
-    run = CliRunner().invoke(cli, ["translate", str(folder), *texts])
+    run = run_cli("translate", folder, *texts)
     assert run.exit_code == 0, run.output
     return [line.split("\t", 1)[1] for line in run.output.splitlines() if "\t" in line]
 
@@ -301,8 +300,7 @@ def test_predict_runs_the_greedy_decoder_as_translate_and_the_saved_model_do(
     translator = load_translator(folder)
     ids = np.concatenate([encode(t, translator.input_vocabulary, 7) for t in texts])
     np.save(tmp_path / "ids.npy", ids)
-    run = CliRunner().invoke(cli, ["predict", str(folder), "-i", str(tmp_path / "ids.npy"),
-                                   "-o", str(tmp_path / "out.npz")])
+    run = run_cli("predict", folder, "-i", tmp_path / "ids.npy", "-o", tmp_path / "out.npz")
     assert run.exit_code == 0, run.output
     with np.load(tmp_path / "out.npz") as saved:
         assert sorted(saved.files) == ["decoder_target", "decoder_target_attention"]
@@ -313,8 +311,7 @@ def test_predict_runs_the_greedy_decoder_as_translate_and_the_saved_model_do(
 def test_predict_on_an_encoder_decoder_locates_bad_texts(adder_folders, tmp_path):
     source = tmp_path / "texts.txt"
     source.write_text("1+2\n\n12-3\n")
-    run = CliRunner().invoke(cli, ["predict", str(adder_folders["fixed"]), "-i", str(source),
-                                   "-o", str(tmp_path / "p.csv")])
+    run = run_cli("predict", adder_folders["fixed"], "-i", source, "-o", tmp_path / "p.csv")
     assert run.exit_code == 1, run.output
     assert f"{source}:3:" in run.output and "characters the model does not know: '-'" in run.output
     assert "Traceback" not in run.output and not (tmp_path / "p.csv").exists()
