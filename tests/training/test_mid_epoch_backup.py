@@ -176,3 +176,33 @@ def test_backup_is_in_the_json_schema():
 
     schema = json.dumps(spec_json_schema())
     assert "every_steps" in schema and "every N training steps" in schema
+
+
+def test_metric_state_fits_a_fresh_model_with_two_outputs():
+    """The metrics' variables a resumed run creates line up with those a trained one has."""
+    import keras
+
+    from compiler.training.backup import restore_metric_variables
+
+    def model():
+        x = keras.Input((3,), name="x")
+        a = keras.layers.Dense(2, activation="softmax", name="a")(x)
+        b = keras.layers.Dense(1, name="b")(x)
+        net = keras.Model(x, {"a": a, "b": b})
+        net.compile("sgd", loss={"a": "sparse_categorical_crossentropy", "b": "mse"},
+                    metrics={"a": ["accuracy"], "b": ["mae"]})
+        return net
+
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 3), dtype=np.float32)
+    y = {"a": rng.integers(0, 2, 8), "b": rng.random((8, 1), dtype=np.float32)}
+    trained = model()
+    trained.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    values = [v.numpy() for v in trained.metrics_variables]
+    assert len(values) > 4  # total loss, both outputs' losses, both metrics
+    fresh = model()
+    restore_metric_variables(fresh, values, (x[:1], {k: v[:1] for k, v in y.items()}))
+    assert [v.path for v in fresh.metrics_variables] == [v.path for v in trained.metrics_variables]
+    assert all(np.array_equal(v.numpy(), w) for v, w in zip(fresh.metrics_variables, values,
+                                                            strict=True))
+    assert fresh.get_metrics_result() == trained.get_metrics_result()
