@@ -153,6 +153,10 @@ def _read_start_backup(backup_dir: Path, resume: bool, echo) -> dict | None:
     if resume:
         if state is None:
             echo(f"no backup in {backup_dir}; starting from epoch 0")
+        elif state["steps_completed"]:
+            epochs, steps = state["epochs_completed"], state["steps_completed"]
+            echo(f"resuming after epoch {epochs} and {steps} step(s) of epoch {epochs + 1} "
+                 f"from {backup_dir}")
         else:
             echo(f"resuming after epoch {state['epochs_completed']} from {backup_dir}")
         return state
@@ -195,11 +199,20 @@ def _replay_shuffles(dataset, epochs_done: int) -> None:
     Every new iterator of a ``reshuffle_each_iteration`` dataset draws the next
     shuffle order. Keras opens one iterator per epoch, plus one ahead for the
     next epoch when the number of batches is known; opening as many here makes
-    a resumed seeded run see the same batches as an uninterrupted one.
+    a resumed seeded run see the same batches as an uninterrupted one. A run
+    resumed within an epoch replays the epochs before it; the backup callback
+    then passes over the batches of that epoch that were already trained.
     """
     known = int(dataset.cardinality()) >= 0
     for _ in range(epochs_done * (2 if known else 1)):
         iter(dataset)
+
+
+def _first_example(arrays: tuple) -> tuple:
+    """The first example of the training arrays ``(x, y)``, as a batch of one."""
+    import tensorflow as tf
+
+    return tf.nest.map_structure(lambda array: array[:1], arrays)
 
 
 def train_spec(
@@ -280,6 +293,13 @@ def train_spec(
     if not resume:
         _set_aside_backup(backup_dir, echo)
     if state is not None:
+        if state["steps_completed"] and state["epochs_completed"] >= training.epochs:
+            raise TrainingError(
+                f"the backup in {backup_dir} is within epoch {state['epochs_completed'] + 1}, "
+                f"past the {training.epochs} epoch(s) asked for; resume with at least "
+                f"{state['epochs_completed'] + 1} epochs, or train without --resume",
+                spec.locate("training", "epochs"),
+            )
         restore_backup(model, state, training.optimizer.params.learning_rate)
         initial_epoch, history = int(state["epochs_completed"]), list(state["history"])
         # A finished run trained further (`--resume --epochs N`) starts its
@@ -290,9 +310,12 @@ def train_spec(
     timer = EpochTimer(state.get("epoch_seconds", []) if state else [])
     spec_callbacks = build_callbacks(training.callbacks, training.schedule, folder, guard, spec.locate)
     carried = state.get("callbacks") if state and not state.get("finished") else None
+    mid_epoch = state if state and state["steps_completed"] else None
     backup = TrainingBackup(
         backup_dir, guard, history, timer, learning_rate=training.optimizer.params.learning_rate,
-        tracked=spec_callbacks, restored=carried,
+        tracked=spec_callbacks, restored=carried, every_steps=training.backup.every_steps,
+        steps_per_epoch=steps, resume=mid_epoch,
+        sample=_first_example(bundle.arrays["train"]) if mid_epoch else None,
     )
     callbacks = [guard, timer, *spec_callbacks, backup]
     if stopped_early:
@@ -317,7 +340,7 @@ def train_spec(
     peak_rss_mib = _peak_rss_mib()
     if guard.tripped is not None:
         epoch, batch, value = guard.tripped
-        kept = f"epoch {len(backup.history)}" if backup.history else "no completed epoch"
+        kept = backup.describe_saved()
         if batch is None:
             raise TrainingError(
                 f"the validation loss became {value} in epoch {epoch + 1} while the training "

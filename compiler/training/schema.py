@@ -305,6 +305,22 @@ CALLBACKS: dict[str, type[StrictModel]] = {
 CallbackChoice = single_key_choice("callback", CALLBACKS)
 
 
+class BackupParams(StrictModel):
+    """How often `backup/` is written, so that `--resume` after a crash loses little work."""
+
+    every_steps: Annotated[int, Field(ge=1)] | None = None
+    """Also back up every N training steps within an epoch (default: only at each epoch's end);
+    a run killed mid-epoch then redoes at most N steps on `--resume`."""
+
+    @field_validator("every_steps", mode="before")
+    @classmethod
+    def _no_bool(cls, value: Any) -> Any:
+        # The base check lets a bool through an optional number; `every_steps: true` is a slip.
+        if isinstance(value, bool):
+            raise ValueError(f"expected a whole number, got {str(value).lower()}")
+        return value
+
+
 class InitFrom(StrictModel):
     """Copy weights from a trained model, layer by layer, by name (transfer learning)."""
 
@@ -359,6 +375,13 @@ class TrainingSpec(StrictModel):
         return [] if value is None else value  # `callbacks: null` (or empty) means none
     init_from: InitFrom | None = None
     """Start from the weights of another trained model."""
+    backup: BackupParams = Field(default_factory=BackupParams)
+    """How often the resumable backup is written: `{every_steps: N}` (default: every epoch)."""
+
+    @field_validator("backup", mode="before")
+    @classmethod
+    def _default_backup(cls, value):
+        return {} if value is None else value  # `backup: null` means the default
     jit_compile: bool | Literal["auto"] = "auto"
     """XLA compilation: true, false, or auto (time both and keep the faster)."""
     seed: int | None = None
