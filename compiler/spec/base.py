@@ -41,6 +41,8 @@ def _admits_bool(annotation) -> bool:
     """Whether a field's type takes true/false: bool, Any, or a union/Literal with one."""
     if annotation is bool or annotation is typing.Any:
         return True
+    if annotation is type(None):  # the None of `int | None` admits null, not true/false
+        return False
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Literal:
