@@ -14,7 +14,7 @@ import pytest
 
 from compiler.api import load_spec
 from compiler.errors import SpecError
-from tests.training.test_specs import IRIS, write_spec
+from tests.helpers import IRIS, write_training_spec
 
 EVERY = 5
 EPOCHS = 3
@@ -47,7 +47,7 @@ DRIVER = textwrap.dedent("""\
 
 def _spec(tmp_path):
     extra = f"  backup: {{every_steps: {EVERY}}}\n"
-    spec = write_spec(tmp_path, MID_EPOCH, epochs=EPOCHS, extra=extra)
+    spec = write_training_spec(tmp_path, MID_EPOCH, epochs=EPOCHS, extra=extra)
     spec.write_text(spec.read_text().replace("batch_size: 16", "batch_size: 4"))
     return spec
 
@@ -151,7 +151,7 @@ def test_resume_within_an_epoch_matches_an_uninterrupted_run(tmp_path, monkeypat
 
 
 def test_default_is_one_backup_per_epoch(tmp_path):
-    spec = load_spec(write_spec(tmp_path, epochs=1))
+    spec = load_spec(write_training_spec(tmp_path, epochs=1))
     assert spec.training.backup.every_steps is None
 
 
@@ -164,7 +164,7 @@ def test_default_is_one_backup_per_epoch(tmp_path):
     ("5", "training.backup"),
 ])
 def test_bad_backup_settings_are_located(tmp_path, value, message):
-    spec = write_spec(tmp_path, epochs=1, extra=f"  backup: {value}\n")
+    spec = write_training_spec(tmp_path, epochs=1, extra=f"  backup: {value}\n")
     with pytest.raises(SpecError) as info:
         load_spec(spec)
     text = str(info.value)
