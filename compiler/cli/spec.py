@@ -80,7 +80,8 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
     if no_save:
         return
     try:
-        folder.write_build(spec, result.model, replace_trained=force)
+        with folder.lock("build"):
+            folder.write_build(spec, result.model, replace_trained=force)
     except OSError as err:
         raise NNCompileError(f"cannot write the model to '{folder}': "
                              f"{err.strerror or err}") from None
