@@ -183,8 +183,21 @@ def _raw_lambda_value(config, pwned):
     return "config.layers[2].config.bias_initializer", "'__lambda__'"
 
 
-PAYLOADS = [_os_system_activation, _subprocess_layer, _builtins_exec_initializer,
-            _unsafe_then_lambda, _lambda_layer, _tfsm_layer, _spoofed_registered_name,
+def _keras_get_file(config, pwned):
+    # CVE-2025-8747: a Keras utility that downloads and writes files, reached from a config.
+    _layer(config, "kind")["config"]["kernel_constraint"] = _function("keras.utils", "get_file")
+    return "config.layers[2].config.kernel_constraint", "get_file"
+
+
+def _keras_internal_module(config, pwned):
+    # A class from Keras's private tree outside the model-building families.
+    hidden = _layer(config, "hidden")
+    hidden.update(module="keras.src.utils.file_utils", class_name="File", registered_name=None)
+    return "config.layers[1]", "'keras.src.utils.file_utils'"
+
+
+PAYLOADS = [_keras_get_file, _keras_internal_module, _os_system_activation, _subprocess_layer,
+            _builtins_exec_initializer, _unsafe_then_lambda, _lambda_layer, _tfsm_layer, _spoofed_registered_name,
             _loss_function, _optimizer_schedule, _raw_lambda_value]
 
 
@@ -320,3 +333,43 @@ def test_every_example_spec_model_passes_the_check(spec_file, tmp_path):
         model.save(tmp_path / "m.keras")
         loaded = load_model_file(tmp_path / "m.keras")
         assert loaded.count_params() == model.count_params()
+
+
+def test_every_loss_metric_optimiser_and_schedule_choice_passes_the_check():
+    """Whatever a spec can choose in `training:` serialises to allowlisted objects."""
+    from compiler.training.losses import build_loss
+    from compiler.training.metrics import build_metric
+    from compiler.training.optimizers import build_optimizer
+    from compiler.training.schedules import build_schedule
+    from compiler.training.schema import (
+        AFTER_WARMUP,
+        LOSSES,
+        METRICS,
+        OPTIMIZERS,
+        SCHEDULES,
+        LossChoice,
+        MetricChoice,
+        OptimizerChoice,
+        ScheduleChoice,
+    )
+
+    checker = ConfigChecker(Location("choices"), "check")
+    objects = {}
+    for loss in LOSSES:
+        objects[f"loss {loss}"] = build_loss(LossChoice.model_validate(loss))
+    for metric in METRICS:
+        choice = MetricChoice.model_validate({"top_k": {"k": 2}} if metric == "top_k" else metric)
+        for loss, outputs in (("sparse_categorical_crossentropy", 3),
+                              ("categorical_crossentropy", 3), ("binary_crossentropy", 1),
+                              ("mse", 1)):
+            objects[f"metric {metric} after {loss}"] = build_metric(choice, loss, outputs)
+    schedules = [*SCHEDULES, *({"warmup": {"then": then}} for then in AFTER_WARMUP)]
+    for schedule in schedules:
+        rate = build_schedule(ScheduleChoice.model_validate(schedule), 0.01, 10, 5)
+        for optimizer in OPTIMIZERS:
+            objects[f"{optimizer} with {schedule}"] = build_optimizer(
+                OptimizerChoice.model_validate(optimizer), rate)
+    assert len(objects) > 50
+    for name, obj in objects.items():
+        if not isinstance(obj, str):
+            checker.check(keras.saving.serialize_keras_object(obj), name)
