@@ -127,36 +127,14 @@ def _read_config(archive: zipfile.ZipFile, where: Location, prefix: str) -> Any:
     if len(raw) > MAX_CONFIG_BYTES:
         raise ModelFileError(f"{prefix}: its config.json is larger than "
                              f"{MAX_CONFIG_BYTES // 2 ** 20} MiB", where)
-    _check_depth(raw, where, prefix)
     try:
         return json.loads(raw)
-    except (ValueError, RecursionError) as err:
+    except RecursionError:  # the C parser guards its recursion; the walk bounds the depth
+        raise ModelFileError(f"{prefix}: its config.json nests deeper than "
+                             f"{MAX_CONFIG_DEPTH} levels", where) from None
+    except ValueError as err:
         raise ModelFileError(f"{prefix}: its config.json is not valid JSON ({err})",
                              where) from err
-
-
-def _check_depth(raw: bytes, where: Location, prefix: str) -> None:
-    """Refuse nesting deeper than MAX_CONFIG_DEPTH before parsing (no recursion blow-up)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_CONFIG_DEPTH:
-                raise ModelFileError(f"{prefix}: its config.json nests deeper than "
-                                     f"{MAX_CONFIG_DEPTH} levels", where)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
 
 
 class ConfigChecker:
@@ -174,11 +152,14 @@ class ConfigChecker:
             "package's classes",
             location)
 
-    def check(self, value: Any, path: str) -> None:
-        # Depth is bounded by _check_depth, so recursion is too.
+    def check(self, value: Any, path: str, depth: int = 0) -> None:
+        if depth > MAX_CONFIG_DEPTH:
+            raise ModelFileError(f"{self.prefix}: its config.json nests deeper than "
+                                 f"{MAX_CONFIG_DEPTH} levels",
+                                 Location(file=self.where.file, path=path or None))
         if isinstance(value, list):
             for index, item in enumerate(value):
-                self.check(item, f"{path}[{index}]" if path else f"[{index}]")
+                self.check(item, f"{path}[{index}]" if path else f"[{index}]", depth + 1)
             return
         if not isinstance(value, dict):
             return
@@ -188,7 +169,7 @@ class ConfigChecker:
             raise self.refuse(path, f"a reference {_describe(value)}",
                               "which is not a serialised Keras object")
         for key, item in value.items():
-            self.check(item, f"{path}.{key}" if path else str(key))
+            self.check(item, f"{path}.{key}" if path else str(key), depth + 1)
 
     def check_object(self, obj: dict, path: str) -> None:
         class_name = obj.get("class_name")
