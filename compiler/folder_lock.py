@@ -53,18 +53,40 @@ def folder_lock(folder: Path, verb: str) -> Iterator[None]:
         os.close(fd)
 
 
+def check_unlocked(folder: Path) -> None:
+    """Refuse now, before a long step, a folder another process is writing (holds nothing).
+
+    Raises:
+        FolderInUse: as :func:`folder_lock` would.
+    """
+    path = folder / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return  # no lock file (or none we could take anyway: folder_lock will say)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_use(fd, folder) from None
+    finally:
+        os.close(fd)  # closing drops a lock we took
+
+
+def _in_use(fd: int, folder: Path) -> FolderInUse:
+    return FolderInUse(
+        f"the model folder is in use by another nncompile process ({_holder(fd)}); wait for "
+        "it to finish, or write elsewhere with --out", Location(str(folder)))
+
+
 def _acquire(path: Path, folder: Path) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _holder(fd)
+            error = _in_use(fd, folder)
             os.close(fd)
-            raise FolderInUse(
-                f"the model folder is in use by another nncompile process ({holder}); wait "
-                "for it to finish, or write elsewhere with --out", Location(str(folder))
-            ) from None
+            raise error from None
         except BaseException:
             os.close(fd)
             raise

@@ -255,6 +255,12 @@ class ModelFolder:
 
         return folder_lock(self.path, verb)
 
+    def check_unlocked(self) -> None:
+        """Refuse, before a long step, a folder another process is writing (see :meth:`lock`)."""
+        from compiler.folder_lock import check_unlocked
+
+        check_unlocked(self.path)
+
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
 

@@ -66,6 +66,7 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
     if not no_save:
         check_out_folder(folder.path)
         folder.check_can_build(force)  # before the (possibly long) build
+        folder.check_unlocked()
     quiet_tensorflow()
     from compiler.build.graph import build as build_spec
     from compiler.build.summary import format_summary
