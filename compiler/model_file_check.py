@@ -89,6 +89,10 @@ def check_archive(path: Path, where: Location, prefix: str) -> None:
                 raise ModelFileError(f"{prefix}: a zip file but not a Keras model: it lacks "
                                      f"{', '.join(missing)}", where)
             for name in sorted(names):
+                parts = name.replace("\\", "/").split("/")
+                if ".." in parts or name.startswith("/") or "\\" in name:
+                    raise ModelFileError(f"{prefix}: the archive member '{name}' points outside "
+                                         "the archive", where)
                 if name not in ARCHIVE_FILES and not name.startswith("assets/"):
                     # e.g. a legacy HDF5 model with a Lambda, which Keras would not refuse.
                     raise ModelFileError(

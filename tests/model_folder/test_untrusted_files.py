@@ -242,6 +242,15 @@ def test_a_legacy_hdf5_model_inside_the_archive_is_refused(trained, tmp_path):
         load_model_file(tmp_path / "m.keras")
 
 
+@pytest.mark.parametrize("name", ["assets/../../escape.txt", "/etc/cron.d/x", "assets\\..\\x"])
+def test_a_member_pointing_outside_the_archive_is_refused(trained, tmp_path, name):
+    members = _members(trained)
+    members[name] = b"x"
+    _write(tmp_path / "m.keras", members)
+    with pytest.raises(ModelFileError, match="points outside the archive"):
+        load_model_file(tmp_path / "m.keras")
+
+
 @pytest.mark.parametrize("kind", ["external_link", "object_data", "compressed", "huge"])
 def test_weights_that_are_more_than_arrays_are_refused(trained, tmp_path, kind):
     members = _members(trained)
