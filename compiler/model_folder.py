@@ -16,6 +16,7 @@ Layout (each file written atomically, see :mod:`compiler.atomic`)::
     history.csv, training_curves.png, confusion_matrix.png, worst_examples.csv
     evaluation_<split>.json `nncompile evaluate`'s results
     backup/ checkpoints/ logs/
+    .nncompile.lock         while train, build or export writes (see :meth:`ModelFolder.lock`)
     saved_model/ model.tflite model.<quantize>.tflite   exports
 """
 
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.errors import Location, ModelFileError, NNCompileError, Problem
+from compiler.model_file_check import check_archive
 
 DEFAULT_ROOT = "saved_models"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -237,6 +239,27 @@ class ModelFolder:
                 "or --force to replace it")
 
     # ------------------------------------------------------------------ writing
+
+    def lock(self, verb: str) -> Any:
+        """A context manager: this process is the folder's only writer for the block.
+
+        Example:
+            with folder.lock("train"):
+                ...  # another train, build or export of the folder is refused meanwhile
+
+        Raises:
+            NNCompileError: another live process holds the lock (its pid, verb and
+                start time are named); a lock left by a killed process is taken over.
+        """
+        from compiler.folder_lock import folder_lock
+
+        return folder_lock(self.path, verb)
+
+    def check_unlocked(self) -> None:
+        """Refuse, before a long step, a folder another process is writing (see :meth:`lock`)."""
+        from compiler.folder_lock import check_unlocked
+
+        check_unlocked(self.path)
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -477,17 +500,14 @@ def find_model_and_spec(target: str | Path, out_root: str | Path = DEFAULT_ROOT,
 
 # ---------------------------------------------------------------------- the one loader
 
-# A .keras archive holds a config, metadata and weights: a few members, bounded sizes.
-MAX_ARCHIVE_MEMBERS = 10_000
-
-
 def load_model_file(path: str | Path, location: Location | None = None) -> Any:
     """Load a `.keras` file, or the model.keras of a ``saved_models/<name>/`` folder.
 
-    The file is checked before Keras reads it (a zip archive with a config),
-    then loaded in Keras's safe mode with the project's layers, losses and
-    metrics registered, and compiled when it was saved with a training
-    configuration.
+    The file is untrusted: before Keras reads it, the archive is bounded and its
+    config and weights are checked as data (only objects nncompile could have
+    written, see :mod:`compiler.model_file_check`); then it is loaded in Keras's
+    safe mode with the project's layers, losses and metrics registered, and
+    compiled when it was saved with a training configuration.
 
     Raises:
         ModelFileError: the path is missing, of the wrong kind, truncated or not
@@ -519,21 +539,8 @@ def load_model_file(path: str | Path, location: Location | None = None) -> Any:
         reason = ("it is empty (0 bytes)" if size == 0 else
                   "it is not a zip archive, as a .keras file is (truncated, or something else?)")
         raise ModelFileError(f"{prefix}: not a .keras file: {reason}", where)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            damaged = archive.testzip() if len(names) <= MAX_ARCHIVE_MEMBERS else None
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
-        raise ModelFileError(f"{prefix}: damaged .keras archive: {err}", where) from err
-    if len(names) > MAX_ARCHIVE_MEMBERS:
-        raise ModelFileError(f"{prefix}: the archive has {len(names)} members, more than a "
-                             f"Keras model has (at most {MAX_ARCHIVE_MEMBERS})", where)
-    if damaged is not None:
-        raise ModelFileError(f"{prefix}: damaged .keras archive (bad member '{damaged}')", where)
-    missing = [n for n in ("config.json", "metadata.json") if n not in names]
-    if missing:
-        raise ModelFileError(
-            f"{prefix}: a zip file but not a Keras model: it lacks {', '.join(missing)}", where)
+    # Before Keras reads a byte: bounded archive, allowlisted config, plain weights.
+    check_archive(path, where, prefix)
     import keras
 
     import custom_layers  # noqa: F401 - registers the project's layers, losses and metrics

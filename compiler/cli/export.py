@@ -108,12 +108,13 @@ def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: 
     # serve to calibrate and measure.
     recorded = None if from_spec else source.metadata().get("preprocessing") or None
     folder.check_writable()
-    reports = export_from_spec(
-        model, spec, folder, data_bundle=data, formats=list(formats) or None,
-        tflite_options=options, preprocessing=recorded,
-    )
-    if from_spec:
-        folder.write_run(spec)
+    with folder.lock("export"):
+        reports = export_from_spec(
+            model, spec, folder, data_bundle=data, formats=list(formats) or None,
+            tflite_options=options, preprocessing=recorded,
+        )
+        if from_spec:
+            folder.write_run(spec)
     for report in reports:
         click.echo(report.summary())
     click.echo(f"wrote {folder}")

@@ -66,6 +66,7 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
     if not no_save:
         check_out_folder(folder.path)
         folder.check_can_build(force)  # before the (possibly long) build
+        folder.check_unlocked()
     quiet_tensorflow()
     from compiler.build.graph import build as build_spec
     from compiler.build.summary import format_summary
@@ -80,7 +81,8 @@ def build(spec_path: str, overrides: tuple[str, ...], allow_outside: bool, out_r
     if no_save:
         return
     try:
-        folder.write_build(spec, result.model, replace_trained=force)
+        with folder.lock("build"):
+            folder.write_build(spec, result.model, replace_trained=force)
     except OSError as err:
         raise NNCompileError(f"cannot write the model to '{folder}': "
                              f"{err.strerror or err}") from None

@@ -59,7 +59,9 @@ def train(spec: str, overrides: tuple[str, ...], resume: bool, out_root: str, ep
                                 allow_outside)
 
     try:
-        result = train_spec(loaded, out_root=out_root, resume=resume, verbose=0 if quiet else 2)
+        with folder.lock("train"):  # a second train or export of the folder is refused
+            result = train_spec(loaded, out_root=out_root, resume=resume,
+                                verbose=0 if quiet else 2)
     except KeyboardInterrupt:
         click.echo(f"interrupted: {how_to_continue()}", err=True)
         raise click.exceptions.Exit(130) from None

@@ -1,0 +1,110 @@
+"""One writer at a time in a model folder: a lock file naming who holds it.
+
+``train``, ``build`` and ``export`` write several files into
+``saved_models/<name>/``; two of them at once would leave a model.keras from
+one run beside the metrics of the other. The writer takes ``.nncompile.lock``
+in the folder: the file records its pid, verb and start time (for the message
+the second writer gets), and holds an exclusive ``flock``, which the kernel
+drops when the process ends however it ends. So a lock whose process was
+killed is stale by construction and is taken over, and a pid reused by an
+unrelated process cannot keep a folder locked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from compiler.errors import Location, NNCompileError
+
+LOCK_NAME = ".nncompile.lock"
+
+
+class FolderInUse(NNCompileError):
+    """Another live process holds the folder's lock."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, verb: str) -> Iterator[None]:
+    """Hold ``folder``'s write lock for the block; refuse at once when another process has it.
+
+    Raises:
+        FolderInUse: naming the other process's pid, verb and start time.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    fd = _acquire(path, folder)
+    try:
+        record = {"pid": os.getpid(), "verb": verb,
+                  "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
+        yield
+    finally:
+        # Unlink while still holding the lock: a waiter that opened the old file
+        # sees it is gone (see _acquire) instead of locking a file nobody can find.
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+
+def check_unlocked(folder: Path) -> None:
+    """Refuse now, before a long step, a folder another process is writing (holds nothing).
+
+    Raises:
+        FolderInUse: as :func:`folder_lock` would.
+    """
+    path = folder / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return  # no lock file (or none we could take anyway: folder_lock will say)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_use(fd, folder) from None
+    finally:
+        os.close(fd)  # closing drops a lock we took
+
+
+def _in_use(fd: int, folder: Path) -> FolderInUse:
+    return FolderInUse(
+        f"the model folder is in use by another nncompile process ({_holder(fd)}); wait for "
+        "it to finish, or write elsewhere with --out", Location(str(folder)))
+
+
+def _acquire(path: Path, folder: Path) -> int:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            error = _in_use(fd, folder)
+            os.close(fd)
+            raise error from None
+        except BaseException:
+            os.close(fd)
+            raise
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd  # a leftover of a killed process has no flock: it is taken over here
+        os.close(fd)  # the holder released and removed it between our open and flock
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, from its file: 'pid 123, `train` since ...'."""
+    try:
+        record = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        record = {}
+    if not isinstance(record, dict) or "pid" not in record:
+        return "just starting"
+    return f"pid {record.get('pid')}, `{record.get('verb')}` since {record.get('since')}"

@@ -1,0 +1,145 @@
+"""One writer per model folder: a second train/build/export is refused, a stale lock taken over.
+
+The first writer is a real process (a Python holding ModelFolder.lock, or a
+real `nncompile train`); the second is the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compiler.cli import cli
+from compiler.folder_lock import LOCK_NAME
+from compiler.model_folder import ModelFolder
+
+SPEC = """\
+nncompile: 1
+name: tiny
+inputs:
+  x: {shape: [3]}
+layers:
+  - dense: {units: 2, activation: softmax, name: y}
+outputs: [y]
+data: {csv: {path: d.csv, target: k}, split: none}
+training:
+  loss: sparse_categorical_crossentropy
+  optimizer: {adam: {learning_rate: 0.01}}
+  epochs: 1
+"""
+
+HOLD = """\
+import sys
+from compiler.model_folder import ModelFolder
+with ModelFolder(sys.argv[1]).lock(sys.argv[2]):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _holder(folder: Path, verb: str) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(folder), verb],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+@pytest.fixture
+def spec(tmp_path) -> Path:
+    rows = [f"{i % 3},{i % 5},{i % 7},{i % 2}" for i in range(40)]
+    (tmp_path / "d.csv").write_text("a,b,c,k\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_second_writer_is_refused_naming_the_first(tmp_path, spec):
+    folder = tmp_path / "out" / "tiny"
+    holder = _holder(folder, "train")
+    try:
+        for args in (["build", spec, "--out", tmp_path / "out"],
+                     ["train", spec, "--out", tmp_path / "out", "--quiet"]):
+            result = _invoke(*args)
+            assert result.exit_code == 1, result.output
+            assert "in use by another nncompile process" in result.output
+            assert f"pid {holder.pid}, `train` since " in result.output, result.output
+            assert "Traceback" not in result.output
+        assert not (folder / "model.keras").exists()  # neither wrote anything
+    finally:
+        holder.communicate("")
+    assert holder.returncode == 0
+    assert not (folder / LOCK_NAME).exists()  # released on exit
+    result = _invoke("build", spec, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+
+
+def test_export_is_refused_beside_a_writer(tmp_path, spec):
+    assert _invoke("build", spec, "--out", tmp_path / "out").exit_code == 0
+    folder = tmp_path / "out" / "tiny"
+    holder = _holder(folder, "train")
+    try:
+        result = _invoke("export", folder, "--format", "keras")
+        assert result.exit_code == 1, result.output
+        assert f"pid {holder.pid}, `train`" in result.output, result.output
+    finally:
+        holder.communicate("")
+
+
+def test_lock_of_a_killed_process_is_taken_over(tmp_path):
+    folder = tmp_path / "m"
+    holder = _holder(folder, "export")
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    left = json.loads((folder / LOCK_NAME).read_text())
+    assert left["pid"] == holder.pid and left["verb"] == "export"  # a stale lock file
+    with ModelFolder(folder).lock("build"):
+        now = json.loads((folder / LOCK_NAME).read_text())
+        assert now["pid"] == os.getpid() and now["verb"] == "build"
+    assert not (folder / LOCK_NAME).exists()
+
+
+def test_lock_file_naming_a_dead_pid_is_taken_over(tmp_path, spec):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = tmp_path / "out" / "tiny"
+    folder.mkdir(parents=True)
+    (folder / LOCK_NAME).write_text(json.dumps(
+        {"pid": dead.pid, "verb": "train", "since": "2026-01-01 00:00:00 UTC"}))
+    result = _invoke("build", spec, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert (folder / "model.keras").is_file() and not (folder / LOCK_NAME).exists()
+
+
+@pytest.mark.slow
+def test_two_nncompile_train_runs_on_one_folder(tmp_path, spec):
+    """Two real `nncompile train` processes: the second is refused while the first trains."""
+    spec.write_text(SPEC.replace("epochs: 1", "epochs: 100000"))
+    command = [sys.executable, "-m", "compiler.cli", "train", str(spec),
+               "--out", str(tmp_path / "out"), "--quiet"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = tmp_path / "out" / "tiny" / LOCK_NAME
+    try:
+        deadline = time.monotonic() + 120
+        while not (lock.is_file() and lock.read_text()) and time.monotonic() < deadline:
+            assert first.poll() is None, "the first run ended early"
+            time.sleep(0.2)
+        started = time.monotonic()
+        second = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert f"pid {first.pid}, `train` since" in second.stderr + second.stdout
+        assert time.monotonic() - started < 60
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
