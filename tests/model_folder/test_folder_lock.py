@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from compiler.cli import cli
 from compiler.folder_lock import LOCK_NAME
 from compiler.model_folder import ModelFolder
+from tests.helpers import run_cli
 
 SPEC = """\
 nncompile: 1
@@ -46,7 +45,7 @@ with ModelFolder(sys.argv[1]).lock(sys.argv[2]):
 
 
 def _invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+    return run_cli(*args, catch=True)
 
 
 def _holder(folder: Path, verb: str) -> subprocess.Popen:

@@ -38,7 +38,7 @@ training:
 
 
 def _invoke(*args):
-    return run_cli(str(a) for a in args)
+    return run_cli(*args, catch=True)
 
 
 @pytest.fixture(scope="module")

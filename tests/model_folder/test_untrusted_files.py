@@ -20,12 +20,11 @@ import h5py
 import keras
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from compiler.cli import cli
 from compiler.errors import Location, ModelFileError
 from compiler.model_file_check import ConfigChecker
 from compiler.model_folder import load_model_file
+from tests.helpers import run_cli
 
 SPEC = """\
 nncompile: 1
@@ -50,7 +49,7 @@ training:
 
 
 def _invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
+    return run_cli(*args, catch=True)
 
 
 @pytest.fixture(scope="module")
