@@ -104,7 +104,7 @@ def export_from_spec(
     sig = model_signature(model, input_names, output_names)
     from compiler.export.tflite import tflite_batch
 
-    batch = tflite_batch(model)
+    batch = tflite_batch(model, options.quantize)
     meta = build_metadata(sig, spec, data_bundle, preprocessing, tflite_batch=batch)
     folder = folder if isinstance(folder, ModelFolder) else ModelFolder(folder)
     folder.create()

@@ -9,7 +9,8 @@ The batch dimension stays free (the interpreter resizes its inputs at run
 time) except for models with a loop: recurrent layers (LSTM, GRU, SimpleRNN,
 Bidirectional, custom `keras.layers.RNN` cells) and the greedy decoder. There
 an unknown batch keeps the TensorList ops of the loop from being lowered to
-builtins (they would need Flex), so those are traced with a batch of 1. A
+builtins (they would need Flex), so those are traced with a batch of 1, as
+are int8 models (see :func:`tflite_batch`). A
 model whose dynamic-batch conversion fails for another reason is converted
 at batch 1 too, when that works. The check runs LiteRT at batch 1 and, for a
 dynamic batch, at batch 4.
@@ -159,7 +160,7 @@ def export_tflite(
         )
     convert = {"quantize": quantize, "calibration": calibration,
                "allow_select_ops": allow_select_ops}
-    batch = tflite_batch(model)
+    batch = tflite_batch(model, quantize)
     notes = []
     try:
         content = convert_to_tflite(model, sig, batch=batch, **convert)
@@ -203,16 +204,21 @@ def export_tflite(
     return report
 
 
-def tflite_batch(model) -> int | None:
-    """The batch a model is converted at: 1 for a model with a loop, else None (free).
+def tflite_batch(model, quantize: str | None = None) -> int | None:
+    """The batch a model is converted at: 1 for a model with a loop or int8, else None (free).
 
     Loops are recurrent layers (every ``keras.layers.RNN``, wrapped or not) and
     layers that decode step by step (the attention decoder's greedy loop).
+    Full-integer models are for microcontrollers and accelerators (TFLite
+    Micro, the Edge TPU compiler) that want static shapes, and a free batch
+    adds shape arithmetic that is a large share of a small int8 file.
     """
     import keras
 
     from custom_layers.attention_decoder import AttentionDecoder
 
+    if quantize == "int8":
+        return 1
     loops = (keras.layers.RNN, AttentionDecoder)
     return 1 if any(isinstance(layer, loops) for layer in all_layers(model)) else None
 
