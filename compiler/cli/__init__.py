@@ -36,7 +36,11 @@ class NNCompileGroup(click.Group):
                 _print_problems(NNCompileError(problem))
                 ctx.exit(1)
             if ctx.obj and ctx.obj.get("debug"):
-                raise
+                # The traceback is what --debug adds; the exit code stays the same,
+                # so a script sees one failure one way whatever the flag.
+                import traceback
+
+                traceback.print_exc()
             click.echo(
                 f"error: internal error {type(err).__name__}: {err}\n"
                 "(this is a bug in nncompile; run again with --debug for the traceback)",

@@ -19,7 +19,7 @@ METADATA_VERSION = 1
 
 def build_metadata(
     sig: ModelSignature, spec: Any = None, data_bundle: Any = None,
-    preprocessing: dict | None = None,
+    preprocessing: dict | None = None, tflite_batch: int | None = 1,
 ) -> dict[str, Any]:
     """Collect the facts about a model an application needs at inference time.
 
@@ -30,6 +30,8 @@ def build_metadata(
             standardisation constants).
         preprocessing: What training recorded (a model folder's metadata.json);
             it wins over the data's, which a later read could split otherwise.
+        tflite_batch: The TFLite model's batch: 1 (models with a loop), or
+            None for a free batch (written as "dynamic").
 
     Returns:
         A JSON-ready dict.
@@ -50,7 +52,8 @@ def build_metadata(
         "preprocessing": _jsonable(
             preprocessing or (data_bundle.metadata if data_bundle is not None else None) or {}),
         "saved_model": {"signature": "serving_default", "batch": "dynamic"},
-        "tflite": {"signature": "serving_default", "batch": 1},
+        "tflite": {"signature": "serving_default",
+                   "batch": "dynamic" if tflite_batch is None else tflite_batch},
         "spec": _jsonable(spec.resolved_tree()) if spec is not None else None,
     }
     # Fails here, not halfway through writing, if something is not JSON.

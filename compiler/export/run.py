@@ -3,7 +3,7 @@
 Layout of an export folder (``saved_models/<name>/`` by default)::
 
     saved_model/            SavedModel, signature `serving_default`, dynamic batch
-    model.tflite            LiteRT flatbuffer, float32, batch 1
+    model.tflite            LiteRT flatbuffer, float32, dynamic batch (batch 1 with loops)
     model.<mode>.tflite     the same, quantised (dynamic, float16 or int8)
     model.keras             native Keras file
     metadata.json           names, shapes, dtypes, labels, preprocessing, spec
@@ -102,7 +102,10 @@ def export_from_spec(
         else:
             output_names = distinct_output_names(list(spec.outputs), output_names)
     sig = model_signature(model, input_names, output_names)
-    meta = build_metadata(sig, spec, data_bundle, preprocessing)
+    from compiler.export.tflite import tflite_batch
+
+    batch = tflite_batch(model, options.quantize)
+    meta = build_metadata(sig, spec, data_bundle, preprocessing, tflite_batch=batch)
     folder = folder if isinstance(folder, ModelFolder) else ModelFolder(folder)
     folder.create()
     # Written first: they describe the model whatever becomes of the exports below.
@@ -111,10 +114,12 @@ def export_from_spec(
         folder.write_resolved_spec(spec)
 
     reports: list[Any] = []
+    calibration, samples, targets = _data_for_tflite(data_bundle)
     for fmt in formats:
         if fmt == "saved_model":
             from compiler.export.saved_model import export_saved_model
 
+            free = any(None in info.shape[1:] for info in sig.inputs)
             reports.append(
                 export_saved_model(
                     model,
@@ -122,12 +127,14 @@ def export_from_spec(
                     input_names=sig.input_names,
                     output_names=sig.output_names,
                     metadata=meta,
+                    # Random inputs have one length for every free dimension; the data
+                    # have the lengths the model was built for.
+                    sample_data=samples if free else None,
                 )
             )
         elif fmt == "tflite":
             from compiler.export.tflite import export_tflite
 
-            calibration, samples, targets = _data_for_tflite(data_bundle)
             reports.append(
                 export_tflite(
                     model,
@@ -142,6 +149,10 @@ def export_from_spec(
                     sample_targets=targets,
                 )
             )
+            if reports[-1].batch != batch:
+                # The converter needed batch 1 after all: say so where applications read it.
+                meta["tflite"]["batch"] = reports[-1].batch
+                folder.write_metadata(metadata_json(meta))
         else:
             reports.append(export_keras(trained, folder.model_file))
     return reports

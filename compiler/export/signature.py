@@ -116,8 +116,10 @@ def all_layers(model) -> list:
     return found
 
 
-def random_inputs(sig: ModelSignature, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Random inputs of the signature's shapes; free dimensions get size 8.
+def random_inputs(
+    sig: ModelSignature, batch: int, seed: int = 0, length: int = 8
+) -> dict[str, np.ndarray]:
+    """Random inputs of the signature's shapes; free dimensions get size `length`.
 
     Floats are drawn from N(0, 1); integers from ``[0, token_limit)`` so they
     stay valid indices of the model's embeddings.
@@ -125,7 +127,7 @@ def random_inputs(sig: ModelSignature, batch: int, seed: int = 0) -> dict[str, n
     rng = np.random.default_rng(seed)
     arrays = {}
     for info in sig.inputs:
-        shape = (batch, *(8 if d is None else d for d in info.shape[1:]))
+        shape = (batch, *(length if d is None else d for d in info.shape[1:]))
         if np.issubdtype(np.dtype(info.dtype), np.integer):
             arrays[info.name] = rng.integers(0, sig.token_limit, shape).astype(info.dtype)
         elif info.dtype == "bool":
@@ -133,6 +135,127 @@ def random_inputs(sig: ModelSignature, batch: int, seed: int = 0) -> dict[str, n
         else:
             arrays[info.name] = rng.standard_normal(shape).astype(info.dtype)
     return arrays
+
+
+# Free lengths tried in turn until the model runs: a convolution with kernel 9
+# needs at least 9 steps, a stack of strided layers or pools far more.
+FREE_LENGTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def sample_inputs(model, sig: ModelSignature, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random inputs the model accepts: free dimensions get the shortest length that runs.
+
+    Raises:
+        ExportError: No length up to ``FREE_LENGTHS[-1]`` gives the model's
+            declared output shapes; the message names the layer that failed.
+    """
+    return random_inputs(sig, batch, seed, length=accepted_length(model, sig))
+
+
+def accepted_length(model, sig: ModelSignature) -> int:
+    """The shortest of ``FREE_LENGTHS`` for the free input dimensions that the model runs on.
+
+    A length runs when the Keras call succeeds and every output is finite,
+    non-empty and of its declared shape (a convolution longer than its input
+    gives an empty sequence, which a global pool turns into -inf, not an error).
+    """
+    if not any(d is None for info in sig.inputs for d in info.shape[1:]):
+        return FREE_LENGTHS[0]
+    failure = ""
+    for length in FREE_LENGTHS:
+        try:
+            outputs = call_keras(model, sig, random_inputs(sig, 1, seed=0, length=length))
+        except Exception as err:  # noqa: BLE001 - any failure means: try a longer input
+            failure = str(err)
+            continue
+        problem = _output_problem(sig, outputs)
+        if problem is None:
+            return length
+        failure = problem
+    layer = failing_layer(failure, [layer.name for layer in all_layers(model)])
+    where = f" (layer '{layer}' fails)" if layer else ""
+    free = [info.name for info in sig.inputs if None in info.shape[1:]]
+    raise ExportError(
+        f"the model does not run on any length up to {FREE_LENGTHS[-1]} for the free "
+        f"dimension(s) of input(s) {free}{where}, so the export cannot be checked; give the "
+        "input a fixed length in the spec, or check that kernels, strides and pool sizes fit"
+    )
+
+
+def _output_problem(sig: ModelSignature, outputs: dict[str, Any]) -> str | None:
+    for info in sig.outputs:
+        value = np.asarray(outputs[info.name])
+        declared = info.shape[1:]
+        if value.ndim != len(declared) + 1 or any(
+            d is not None and d != got for d, got in zip(declared, value.shape[1:], strict=True)
+        ):
+            return f"output '{info.name}' has shape {value.shape}, expected {info.shape}"
+        if not value.size:
+            return f"output '{info.name}' is empty"
+        if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+            return f"output '{info.name}' is not finite"
+    return None
+
+
+def failing_layer(message: str, layer_names: list[str]) -> str | None:
+    """The layer a Keras or TensorFlow error message names, if it names one of ours."""
+    import re
+
+    for pattern in (r"of layer '([^']+)'", r"layer \"([^\"]+)\"", r"layer '([^']+)'"):
+        for match in re.finditer(pattern, message):
+            if match.group(1) in layer_names:
+                return match.group(1)
+    return None
+
+
+def constant_outputs(outputs: dict[str, Any]) -> list[str]:
+    """The float outputs that are the same for every sample (rows along the batch axis).
+
+    An untrained network often gives one value whatever its input (a zero
+    kernel, saturated units); a comparison of such outputs shows nothing.
+    """
+    constant = []
+    for name, value in outputs.items():
+        value = np.asarray(value)
+        if value.ndim < 1 or len(value) < 2 or not np.issubdtype(value.dtype, np.floating):
+            continue
+        values = value.astype(np.float64)
+        scale = max(1e-6, float(np.max(np.abs(values))))
+        if float(np.max(np.abs(values - values[:1]))) <= 1e-6 * scale:
+            constant.append(name)
+    return constant
+
+
+def named_inputs(data, sig: ModelSignature, what: str) -> dict[str, np.ndarray] | None:
+    """`data` (a ``{name: array}`` mapping, or one array for one input) as named arrays."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        if len(sig.inputs) != 1:
+            raise ExportError(f"`{what}` must map each of the inputs {sig.input_names} to an array")
+        data = {sig.input_names[0]: data}
+    missing = [n for n in sig.input_names if n not in data]
+    if missing:
+        raise ExportError(f"`{what}` lacks the input(s) {missing}")
+    return {n: np.asarray(data[n]) for n in sig.input_names}
+
+
+def checked_call(model, sig: ModelSignature, inputs: dict[str, Any], what: str) -> dict:
+    """`call_keras`, with a failure turned into an ExportError naming the layer.
+
+    Args:
+        what: Where the inputs come from, for the message (e.g. "the test split").
+    """
+    try:
+        return call_keras(model, sig, inputs)
+    except Exception as err:  # noqa: BLE001 - a TensorFlow or Keras error of any class
+        layer = failing_layer(str(err), [layer.name for layer in all_layers(model)])
+        where = f"layer '{layer}'" if layer else "the model"
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise ExportError(
+            f"{where} fails on {what}, so the export cannot be checked ({first}); check that "
+            "the data fit the spec's inputs"
+        ) from err
 
 
 def call_keras(model, sig: ModelSignature, inputs: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -1,13 +1,19 @@
 """TFLite (LiteRT) export: builtin ops only, checked against Keras after writing.
 
-The conversion route is chosen so that recurrent layers (LSTM, GRU,
-SimpleRNN, Bidirectional, custom `keras.layers.RNN` cells) become builtin
-ops: the model is traced with a fixed batch of 1, its variables are frozen
-into constants, and the frozen graph is converted. Freezing matters: a
-SavedModel or a Keras model still holding resource variables converts, but
-the variables read inside a WHILE body are not materialised and the model
-fails at run time; an unknown batch dimension keeps the TensorList ops of the
-loop from being lowered to builtins (they would need Flex).
+The model is traced, its variables are frozen into constants, and the
+frozen graph is converted. Freezing matters: a SavedModel or a Keras model
+still holding resource variables converts, but the variables read inside a
+WHILE body are not materialised and the model fails at run time.
+
+The batch dimension stays free (the interpreter resizes its inputs at run
+time) except for models with a loop: recurrent layers (LSTM, GRU, SimpleRNN,
+Bidirectional, custom `keras.layers.RNN` cells) and the greedy decoder. There
+an unknown batch keeps the TensorList ops of the loop from being lowered to
+builtins (they would need Flex), so those are traced with a batch of 1, as
+are int8 models (see :func:`tflite_batch`). A
+model whose dynamic-batch conversion fails for another reason is converted
+at batch 1 too, when that works. The check runs LiteRT at batch 1 and, for a
+dynamic batch, at batch 4.
 
 The frozen graph is wrapped in a small SavedModel with a `serving_default`
 signature, so the flatbuffer's signature carries the spec's input and output
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +38,16 @@ from compiler.export.schema import DEFAULT_TOLERANCE
 from compiler.export.signature import (
     ModelSignature,
     all_layers,
-    call_keras,
+    checked_call,
+    constant_outputs,
     max_abs_diff,
     max_relative_diff,
     model_signature,
-    random_inputs,
+    named_inputs,
+    sample_inputs,
 )
 from compiler.export.tflite_ops import (
+    layer_in_scope,
     layers_using_ops,
     list_ops,
     non_builtin_ops,
@@ -47,6 +57,10 @@ from compiler.export.tflite_ops import (
 SIGNATURE_KEY = "serving_default"
 CALIBRATION_SAMPLES = 100
 CHECK_SAMPLES = 32
+# The batch the check runs a dynamic-batch model at, besides batch 1.
+CHECK_BATCH = 4
+# Op types of a traced loop: frozen graphs hold v1 control flow (LoopCond), others While.
+LOOP_OPS = ("LoopCond", "While", "StatelessWhile")
 
 
 @dataclass
@@ -59,6 +73,8 @@ class TfliteReport:
     ops: list[str]
     select_ops: list[str]
     tolerance: float
+    batch: int | None = None
+    """The flatbuffer's batch dimension: None when free (resized at run time), else 1."""
     samples: int = 0
     max_abs_diff: float | None = None
     max_rel_diff: float | None = None
@@ -69,13 +85,16 @@ class TfliteReport:
     accuracy: float | None = None
     keras_accuracy: float | None = None
     notes: list[str] = field(default_factory=list)
+    weak: bool = False
+    """True when Keras gave the same outputs for every sample, so agreement shows little."""
 
     format: str = "tflite"
 
     def summary(self) -> str:
         """One line for the console."""
         mode = self.quantize or "float32"
-        parts = [f"tflite ({mode}): {self.path} ({self.size_bytes / 1e6:.2f} MB)"]
+        batch = "dynamic batch" if self.batch is None else f"batch {self.batch}"
+        parts = [f"tflite ({mode}, {batch}): {self.path} ({self.size_bytes / 1e6:.2f} MB)"]
         flex = f", Flex: {self.select_ops}" if self.select_ops else ", builtin only"
         parts.append(f"{len(self.ops)} op types{flex}")
         if self.max_abs_diff is not None:
@@ -133,15 +152,28 @@ def export_tflite(
             f"unknown quantisation `{quantize}`, expected one of dynamic, float16, int8"
         )
     sig = model_signature(model, input_names, output_names)
-    calibration = _as_named(representative_data, sig, "representative_data")
+    calibration = named_inputs(representative_data, sig, "representative_data")
     if quantize == "int8" and calibration is None:
         raise ExportError(
             "int8 quantisation needs representative training data to calibrate with; "
             "export from a spec with a `data:` section, or choose --quantize dynamic"
         )
-    content = convert_to_tflite(
-        model, sig, quantize=quantize, calibration=calibration, allow_select_ops=allow_select_ops
-    )
+    convert = {"quantize": quantize, "calibration": calibration,
+               "allow_select_ops": allow_select_ops}
+    batch = tflite_batch(model, quantize)
+    notes = []
+    try:
+        content = convert_to_tflite(model, sig, batch=batch, **convert)
+    except ExportError as dynamic_err:
+        if batch is not None:
+            raise
+        # Some converter passes fail only with a free batch; batch 1 may still work.
+        try:
+            content = convert_to_tflite(model, sig, batch=1, **convert)
+        except ExportError:
+            raise dynamic_err from None
+        batch = 1
+        notes.append(f"converted at batch 1: with a free batch, {dynamic_err.problems[0].message}")
     ops = list_ops(content)
     select_ops = non_builtin_ops(ops)
     if select_ops and not allow_select_ops:
@@ -158,24 +190,57 @@ def export_tflite(
         ops=ops,
         select_ops=select_ops,
         tolerance=limit,
+        batch=batch,
+        notes=notes,
     )
-    samples = _as_named(sample_data, sig, "sample_data")
+    samples = named_inputs(sample_data, sig, "sample_data")
+    what = "the sample data"
     if samples is None:
-        samples = calibration if calibration is not None else random_inputs(sig, 16, seed=2)
-    _compare_with_keras(report, content, model, sig, samples, sample_targets)
+        samples, what = calibration, "the representative data"
+    if samples is None:
+        samples, what = sample_inputs(model, sig, 16, seed=2), "random inputs"
+    _compare_with_keras(report, content, model, sig, samples, sample_targets, what)
     write_bytes_atomic(path, content)
     return report
+
+
+def tflite_batch(model, quantize: str | None = None) -> int | None:
+    """The batch a model is converted at: 1 for a model with a loop or int8, else None (free).
+
+    Loops are recurrent layers (every ``keras.layers.RNN``, wrapped or not) and
+    layers that decode step by step (the attention decoder's greedy loop).
+    Full-integer models are for microcontrollers and accelerators (TFLite
+    Micro, the Edge TPU compiler) that want static shapes, and a free batch
+    adds shape arithmetic that is a large share of a small int8 file.
+    """
+    import keras
+
+    from custom_layers.attention_decoder import AttentionDecoder
+
+    if quantize == "int8":
+        return 1
+    loops = (keras.layers.RNN, AttentionDecoder)
+    return 1 if any(isinstance(layer, loops) for layer in all_layers(model)) else None
 
 
 def convert_to_tflite(
     model,
     sig: ModelSignature,
     *,
+    batch: int | None = 1,
     quantize: str | None = None,
     calibration: dict[str, np.ndarray] | None = None,
     allow_select_ops: bool = False,
 ) -> bytes:
-    """Return the flatbuffer bytes of `model` (batch 1); see the module docstring for the route."""
+    """Return the flatbuffer bytes of `model`; see the module docstring for the route.
+
+    Args:
+        batch: The batch dimension of the inputs: 1, or None for a free one.
+
+    Raises:
+        ExportError: The conversion failed, or a free batch was asked for a
+            model with a loop.
+    """
     import tensorflow as tf
 
     # Freezing has no public API in TF 2; this is the function the converter
@@ -185,7 +250,7 @@ def convert_to_tflite(
     )
 
     specs = [
-        tf.TensorSpec([1, *info.shape[1:]], tf.as_dtype(info.dtype), name=info.name)
+        tf.TensorSpec([batch, *info.shape[1:]], tf.as_dtype(info.dtype), name=info.name)
         for info in sig.inputs
     ]
 
@@ -198,6 +263,8 @@ def convert_to_tflite(
     with _no_dropout_masks(model):
         traced = tf.function(forward, input_signature=specs).get_concrete_function()
     frozen = convert_variables_to_constants_v2(traced)
+    if batch is None and any(n.op in LOOP_OPS for n in _all_nodes(frozen.graph.as_graph_def())):
+        raise ExportError("the model has a loop, which converts to builtin ops at batch 1 only")
     if quantize == "int8":
         _refuse_int8_loops(frozen, model)
     # The frozen function returns its outputs flat, in sorted-key order.
@@ -223,8 +290,7 @@ def convert_to_tflite(
 def _refuse_int8_loops(frozen, model) -> None:
     # The TFLite calibrator crashes the process (SIGSEGV) on models with a
     # WHILE loop, so recurrent layers are refused before it can run.
-    # Frozen graphs hold loops in v1 control flow (LoopCond), others as While.
-    loops = ["LoopCond", "While", "StatelessWhile"]
+    loops = list(LOOP_OPS)
     layer_names = [layer.name for layer in all_layers(model)]
     where = layers_using_ops(frozen.graph.as_graph_def(), loops, layer_names)
     found = sorted({name for names in where.values() for name in names})
@@ -234,6 +300,13 @@ def _refuse_int8_loops(frozen, model) -> None:
             f"int8 quantisation does not support recurrent loops{named}: the TFLite "
             "calibrator cannot run WHILE ops; use --quantize dynamic or float16 instead"
         )
+
+
+def _all_nodes(graph_def) -> list:
+    nodes = list(graph_def.node)
+    for function in graph_def.library.function:
+        nodes.extend(function.node_def)
+    return nodes
 
 
 def _configure(converter, sig, quantize, calibration, allow_select_ops) -> None:
@@ -262,10 +335,9 @@ def _configure(converter, sig, quantize, calibration, allow_select_ops) -> None:
 def _conversion_error(err: Exception, frozen, model, allow_select_ops: bool) -> ExportError:
     message = str(err)
     ops = unsupported_ops_from_error(message)
-    if not ops:
-        first = next((line for line in message.splitlines() if "error" in line), message[:300])
-        return ExportError(f"TFLite conversion failed: {first.strip()}")
     layer_names = [layer.name for layer in all_layers(model)]
+    if not ops:
+        return ExportError(_located_failure(message, layer_names, model))
     where = layers_using_ops(frozen.graph.as_graph_def(), ops, layer_names)
     described = ", ".join(
         f"{op} (from layer {', '.join(repr(n) for n in where[op])})" if where.get(op) else op
@@ -278,6 +350,53 @@ def _conversion_error(err: Exception, frozen, model, allow_select_ops: bool) -> 
         "Rerun with --allow-select-ops (or `allow_select_ops: true`) to embed them as Flex "
         "ops; applications then need the Flex delegate"
     )
+
+
+# A node's name in an MLIR diagnostic: `loc(... "net_1/add_1_1/BiasAdd@__inference_...`.
+_NODE_NAME = re.compile(r'"([^"@]*/[^"@]*)(?:@[^"]*)?"')
+
+
+def _located_failure(message: str, layer_names: list[str], model=None) -> str:
+    """The converter's failure as which layer failed and what to try.
+
+    MLIR diagnostics start with the location of the failing node; its name
+    scope is the Keras layer. The converter fuses ops of neighbouring layers,
+    so the layers feeding it are named too. The diagnostic itself talks about
+    TensorFlow ops the spec never mentions, so it is left out (--debug shows it).
+    """
+    layers = set(layer_names)
+    layer = next(
+        (found for scope in _NODE_NAME.findall(message)
+         if (found := layer_in_scope(scope, layers))), None)
+    if layer is None:
+        where = "(the converter names no layer of the model)"
+    else:
+        feeding = _feeding_layers(model, layer) if model is not None else []
+        also = f" (or a layer feeding it: {', '.join(repr(n) for n in feeding)})" \
+            if feeding else ""
+        where = f"at layer '{layer}'{also}"
+    return (
+        f"TFLite conversion failed {where}; try another configuration of that layer "
+        "(sizes, a fixed input length) or a layer of the same role, export the SavedModel "
+        "only (`--format saved_model`), or allow TensorFlow ops (`--allow-select-ops`)"
+    )
+
+
+def _feeding_layers(model, name: str) -> list[str]:
+    """Names of the layers whose outputs layer `name` of `model` reads (not plain inputs)."""
+    try:
+        layer = model.get_layer(name)
+    except ValueError:
+        return []
+    found = []
+    for node in getattr(layer, "_inbound_nodes", []):
+        for tensor in getattr(node, "input_tensors", []):
+            history = getattr(tensor, "_keras_history", None)
+            source = getattr(history, "operation", None)
+            if source is not None and not type(source).__name__ == "InputLayer" \
+                    and source.name not in found:
+                found.append(source.name)
+    return found
 
 
 @contextlib.contextmanager
@@ -303,7 +422,8 @@ def _no_dropout_masks(model):
             layer.dropout, layer.recurrent_dropout = dropout, recurrent_dropout
 
 
-def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, samples, targets) -> None:
+def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, samples, targets,
+                        what: str = "the sample inputs") -> None:
     try:
         runner = _signature_runner(content, bool(report.select_ops))
     except (RuntimeError, ValueError) as err:
@@ -312,14 +432,21 @@ def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, sample
             return
         raise ExportError(f"the converted TFLite model does not load: {err}") from err
     count = min(CHECK_SAMPLES, len(next(iter(samples.values()))))
-    batch = {name: np.asarray(array[:count]) for name, array in samples.items()}
-    expected = call_keras(model, sig, batch)
-    rows = []
-    for i in range(count):
-        one = {name: array[i : i + 1].astype(_dtype(sig, name)) for name, array in batch.items()}
-        rows.append(runner(**one))
-    got = {name: np.concatenate([row[name] for row in rows]) for name in sig.output_names}
+    batch = {name: np.asarray(array[:count]).astype(_dtype(sig, name))
+             for name, array in samples.items()}
+    expected = checked_call(model, sig, batch, what)
     expected = {name: np.asarray(value) for name, value in expected.items()}
+    got = _run_in_batches(runner, sig, batch, count, 1)
+    if report.batch is None and count > 1:
+        # A free batch must give the same numbers as one example at a time.
+        wide = _run_in_batches(runner, sig, batch, count, CHECK_BATCH)
+        got = {name: _worse(expected[name], got[name], wide[name]) for name in got}
+    constant = constant_outputs(expected)
+    if constant and len(constant) == len([v for v in expected.values() if not _is_discrete(v)]):
+        report.weak = True
+        report.notes.append(
+            f"weak check: Keras gives the same {', '.join(repr(n) for n in constant)} for all "
+            f"{count} samples (untrained or saturated weights?), so agreeing with it shows little")
     report.samples = count
     discrete = [name for name, ref in expected.items() if _is_discrete(ref)]
     if discrete:
@@ -338,6 +465,23 @@ def _compare_with_keras(report: TfliteReport, content: bytes, model, sig, sample
             f"{report.max_rel_diff:.3g} relative to the output scale, more than the tolerance "
             f"{report.tolerance:g}; it was not written (raise `tolerance` to accept it)"
         )
+
+
+def _run_in_batches(runner, sig, inputs: dict, count: int, size: int) -> dict[str, np.ndarray]:
+    """Run LiteRT on `inputs` `size` examples at a time (the runner resizes its inputs)."""
+    rows = [runner(**{name: array[i : i + size] for name, array in inputs.items()})
+            for i in range(0, count, size)]
+    return {name: np.concatenate([row[name] for row in rows]) for name in sig.output_names}
+
+
+def _worse(expected: np.ndarray, one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Whichever of two LiteRT results is further from Keras, so both are held to the tolerance."""
+    def distance(got):
+        if _is_discrete(expected):
+            return float(np.mean(got.reshape(expected.shape) != expected))
+        return float(np.max(np.abs(got.reshape(expected.shape).astype(np.float64) - expected),
+                            initial=0.0))
+    return other if distance(other) > distance(one) else one
 
 
 def _is_discrete(array: np.ndarray) -> bool:
@@ -429,19 +573,6 @@ def _accuracy(predictions: np.ndarray, targets: Any, count: int) -> float | None
     if truth.shape != predicted.shape or not np.issubdtype(truth.dtype, np.number):
         return None
     return float(np.mean(predicted == truth))
-
-
-def _as_named(data, sig: ModelSignature, what: str) -> dict[str, np.ndarray] | None:
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        if len(sig.inputs) != 1:
-            raise ExportError(f"`{what}` must map each of the inputs {sig.input_names} to an array")
-        data = {sig.input_names[0]: data}
-    missing = [n for n in sig.input_names if n not in data]
-    if missing:
-        raise ExportError(f"`{what}` lacks the input(s) {missing}")
-    return {n: np.asarray(data[n]) for n in sig.input_names}
 
 
 @contextlib.contextmanager

@@ -94,13 +94,14 @@ def layers_using_ops(graph_def, op_names: Iterable[str], layer_names: Iterable[s
         key = op if op in wanted else ("TensorList*" if op.startswith("TensorList") else None)
         if key is None or key not in wanted:
             continue
-        layer = _layer_in_scope(name, layers)
+        layer = layer_in_scope(name, layers)
         if layer and layer not in found.setdefault(key, []):
             found[key].append(layer)
     return found
 
 
-def _layer_in_scope(node_name: str, layers: set[str]) -> str | None:
+def layer_in_scope(node_name: str, layers: set[str]) -> str | None:
+    """The layer of `layers` whose name scope holds the graph node `node_name`, if any."""
     # Function names are mangled (`__inference_my_lstm_1_while_body_123`), so
     # look at every piece between separators as well as whole scope parts.
     parts = node_name.split("/")
