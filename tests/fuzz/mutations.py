@@ -85,17 +85,27 @@ def _names(tree: Any) -> list[str]:
 
 
 @st.composite
-def mutated_tree(draw: st.DrawFn, tree: Any, max_mutations: int = 3) -> Any:
-    """A copy of ``tree`` with one to ``max_mutations`` mutations applied."""
+def mutated_tree(draw: st.DrawFn, tree: Any, max_mutations: int = 3,
+                 within: list[Path] | None = None) -> Any:
+    """A copy of ``tree`` with one to ``max_mutations`` mutations applied.
+
+    Args:
+        tree: the parsed spec.
+        max_mutations: most mutations applied one after the other.
+        within: mutate only nodes under these paths (default: anywhere).
+    """
     tree = copy.deepcopy(tree)
     for _ in range(draw(st.integers(min_value=1, max_value=max_mutations))):
-        tree = draw(_one_mutation(tree))
+        tree = draw(_one_mutation(tree, within))
     return tree
 
 
 @st.composite
-def _one_mutation(draw: st.DrawFn, tree: Any) -> Any:
-    paths = all_paths(tree)
+def _one_mutation(draw: st.DrawFn, tree: Any, within: list[Path] | None) -> Any:
+    paths = [p for p in all_paths(tree)
+             if within is None or any(p[:len(root)] == root for root in within)]
+    if not paths:  # an earlier mutation removed the part being mutated
+        return tree
     path = draw(st.sampled_from(paths))
     node = _get(tree, path)
     kind = draw(st.sampled_from([
