@@ -2,7 +2,7 @@
 
 CI runs a fixed, derandomised number of examples per test, so a run is
 repeatable and its time bounded. ``NNCOMPILE_FUZZ_EXAMPLES=5000`` (the release
-check) multiplies the work: every test then draws that many examples per spec
+check) sets the work instead: every test then draws that many examples per spec
 (`build` a fifth, `train` a tenth of it), with a random seed each run, and a
 failure prints the blob that ``@reproduce_failure`` replays.
 """
