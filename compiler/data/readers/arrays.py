@@ -34,9 +34,10 @@ def read_npz(
 
         def load(key: str) -> np.ndarray:
             if key not in archive.keys:
+                held = (f"arrays are: {', '.join(archive.keys)}" if archive.keys
+                        else "the archive holds no arrays")
                 raise DataError(
-                    f"no array '{key}' in the archive{did_you_mean(key, archive.keys)}; "
-                    f"arrays are: {', '.join(archive.keys)}",
+                    f"no array '{key}' in the archive{did_you_mean(key, archive.keys)}; {held}",
                     Location(shown_name),
                 )
             return archive.load(key)
