@@ -71,19 +71,19 @@ def _train(spec_text: str, files: dict[str, bytes], shown: str) -> None:
         assert_clean_outcome(result, shown)
 
 
-@fuzz_settings(10, long_share=0.1)
+@fuzz_settings(5, long_share=0.1)
 @given(data=csv_bytes())
 def test_train_on_mutated_csv(data):
     _train(CSV_SPEC, {"d.csv": data}, repr(data))
 
 
-@fuzz_settings(8, long_share=0.1)
+@fuzz_settings(4, long_share=0.1)
 @given(data=npz_bytes())
 def test_train_on_mutated_npz(data):
     _train(NPZ_SPEC, {"d.npz": data}, f"{len(data)} bytes of .npz")
 
 
-@fuzz_settings(6, long_share=0.1)
+@fuzz_settings(3, long_share=0.1)
 @given(files=image_folder_files())
 def test_train_on_mutated_image_folder(files):
     shown = "\n".join(f"{name}: {len(data)} bytes {data[:16]!r}" for name, data in files.items())

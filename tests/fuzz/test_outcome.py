@@ -56,8 +56,17 @@ def test_internal_errors_and_unlocated_failures_are_caught(name, reason):
 
 
 def test_an_escaped_exception_is_caught():
-    # --debug lets the exception through NNCompileGroup: the runner keeps it.
-    result = CliRunner().invoke(toy, ["bug"], obj={"debug": True}, catch_exceptions=True)
+    # A plain click command has no NNCompileGroup to turn the exception into exit 3:
+    # the runner keeps it, and the verdict must call it a crash.
+    plain = click.Command("bug", callback=lambda: 1 / 0)
+    result = CliRunner().invoke(plain, [], catch_exceptions=True)
     assert isinstance(result.exception, ZeroDivisionError)
     with pytest.raises(AssertionError, match="exception escaped"):
+        assert_clean_outcome(result, "bug")
+
+
+def test_debug_keeps_the_exit_code_of_an_internal_error():
+    result = CliRunner().invoke(toy, ["bug"], obj={"debug": True}, catch_exceptions=True)
+    assert result.exit_code == 3
+    with pytest.raises(AssertionError, match="exit 3"):
         assert_clean_outcome(result, "bug")

@@ -60,7 +60,7 @@ def test_every_example_spec_is_fuzzed():
 
 
 @pytest.mark.parametrize("name", ALL_SPECS)
-@fuzz_settings(30)
+@fuzz_settings(15)
 @given(data=st.data())
 def test_validate_mutated_spec(name, data):
     _run_on_text(_fuzzed_text(data, name), "validate")
@@ -68,7 +68,7 @@ def test_validate_mutated_spec(name, data):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SMALL_SPECS)
-@fuzz_settings(8, long_share=0.2)
+@fuzz_settings(4, long_share=0.2)
 @given(data=st.data())
 def test_build_mutated_spec(name, data):
     _run_on_text(_fuzzed_text(data, name), "build", "--no-save")

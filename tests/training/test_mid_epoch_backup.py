@@ -125,7 +125,7 @@ class _Crash(Exception):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cut", [(0, 7), (1, 10), (2, 22)])
+@pytest.mark.parametrize("cut", [(0, 7), (2, 22)])
 def test_resume_within_an_epoch_matches_an_uninterrupted_run(tmp_path, monkeypatch, cut):
     """An exception at step `cut` stands in for the kill; resume must match a whole run."""
     from compiler.training.backup import TrainingBackup
