@@ -35,7 +35,7 @@ before ``columns`` was recorded are read too: the columns follow from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -295,6 +295,15 @@ class InputEncoder:
 
         return read_prediction_csv(path, self)
 
+    def encode_csv_chunks(self, path: Path, rows: int | None) -> Iterator[np.ndarray]:
+        """:meth:`encode_csv_file` ``rows`` examples at a time, read as they are consumed.
+
+        See :func:`compiler.data.readers.prediction_csv.prediction_csv_chunks`.
+        """
+        from compiler.data.readers.prediction_csv import prediction_csv_chunks
+
+        return prediction_csv_chunks(path, self, rows)
+
     # ------------------------------------------------------ standardisation
 
     def standardize(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -353,6 +362,30 @@ class InputEncoder:
         """
         from compiler.data.readers.model_inputs import read_model_inputs
 
+        self._check_known(where)
+        return self.standardize(read_model_inputs(Path(path), model, self.encode_csv_chunks))
+
+    def encode_batches(
+        self, path: str | Path, model: Any, rows: int, where: str | Path | None = None
+    ) -> Iterator[dict[str, np.ndarray]]:
+        """:meth:`encode_file` ``rows`` examples at a time, read as they are consumed.
+
+        A ``.csv`` is read chunk by chunk and a ``.npy`` memory-mapped, so
+        memory holds one batch, not the file; a ``.npz`` is loaded whole. Each
+        batch is encoded by the code :meth:`encode_file` runs, and an error
+        names its place in the file (a CSV cell by its row).
+
+        Raises:
+            DataError, UsageError: as :meth:`encode_file`; the unknown encoding
+                at once, the others when the batch holding the problem is read.
+        """
+        from compiler.data.readers.model_inputs import model_input_batches
+
+        self._check_known(where)
+        batches = model_input_batches(Path(path), model, self.encode_csv_chunks, rows)
+        return (self.standardize(batch) for batch in batches)
+
+    def _check_known(self, where: str | Path | None) -> None:
         if self.missing and self.standardized:
             raise DataError(
                 "the model was trained on standardised inputs, but their constants are not in "
@@ -360,7 +393,6 @@ class InputEncoder:
                 f"recover them: {self.missing}",
                 Location(str(where) if where is not None else None),
             )
-        return self.standardize(read_model_inputs(Path(path), model, self.encode_csv_file))
 
 
 def _columns_from_feature_names(names: list[str], categories: dict[str, list[str]]) -> list[str]:

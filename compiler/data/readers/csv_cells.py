@@ -7,9 +7,12 @@ cell reads as the same number, or fails with the same message, in both.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -35,17 +38,96 @@ def read_utf8(path: Path, shown_name: str) -> str:
         raise DataError(
             f"cannot read the file: {err.strerror or err}", Location(shown_name)
         ) from None
+    # The mark is dropped by hand: "utf-8-sig" counts error offsets without it.
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         start = data.rfind(b"\n", 0, err.start) + 1
-        col = len(data[start : err.start].decode("utf-8-sig", errors="replace")) + 1
+        col = len(data[start : err.start].decode("utf-8", errors="replace")) + 1
+        raise _not_utf8(data[err.start], Location(shown_name, line, col)) from None
+
+
+def _not_utf8(byte: int, where: Location) -> DataError:
+    return DataError(
+        f"byte 0x{byte:02x} is not valid UTF-8 text; save the file as UTF-8 "
+        "(for example, from latin-1: iconv -f latin1 -t utf-8)",
+        where,
+    )
+
+
+# Where io.StringIO(newline="") ends a line inside a piece that ends in "\n":
+# after a "\r" not followed by "\n" (old Mac line ends).
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def utf8_lines(path: Path, shown_name: str) -> Iterator[str]:
+    """The lines of ``path`` as UTF-8 text, read one at a time (a byte-order mark is dropped).
+
+    The streaming form of :func:`read_utf8`: lines keep their ends and split
+    where ``io.StringIO(text, newline="")`` splits them, so ``csv.reader``
+    sees the same records, and the errors are the same.
+
+    Raises:
+        DataError: the file cannot be read, or a byte is not UTF-8 (named by
+            row and column, as :func:`read_utf8` names it).
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below, also on errors
+    except OSError as err:
         raise DataError(
-            f"byte 0x{data[err.start]:02x} is not valid UTF-8 text; save the file as UTF-8 "
-            "(for example, from latin-1: iconv -f latin1 -t utf-8)",
-            Location(shown_name, line, col),
+            f"cannot read the file: {err.strerror or err}", Location(shown_name)
         ) from None
+    with handle:
+        line = 0
+        while True:
+            try:
+                data = handle.readline()
+            except OSError as err:
+                raise DataError(
+                    f"cannot read the file: {err.strerror or err}", Location(shown_name)
+                ) from None
+            if not data:
+                return
+            line += 1
+            if line == 1 and data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as err:
+                col = len(data[: err.start].decode("utf-8", errors="replace")) + 1
+                raise _not_utf8(data[err.start], Location(shown_name, line, col)) from None
+            if "\r" not in text:
+                yield text
+                continue
+            # An empty piece would read as one more (blank) record and shift row numbers.
+            yield from (piece for piece in _LONE_CR.split(text) if piece)
+
+
+def iter_numbered_rows(
+    lines: Iterable[str], delimiter: str, shown_name: str
+) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank CSV rows of ``lines``, each with its line number, one at a time.
+
+    Blank lines are skipped but still counted, so row numbers match an editor's.
+
+    Raises:
+        DataError: the text is not valid CSV (an unclosed quote, say).
+    """
+    reader = csv.reader(lines, delimiter=delimiter)
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise DataError(f"cannot read as CSV: {err}", Location(shown_name)) from None
+        number += 1
+        if any(c.strip() for c in row):
+            yield number, row
 
 
 def numbered_rows(text: str, delimiter: str, shown_name: str) -> Rows:
@@ -56,11 +138,8 @@ def numbered_rows(text: str, delimiter: str, shown_name: str) -> Rows:
     Raises:
         DataError: the text is not valid CSV (an unclosed quote, say).
     """
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as err:
-        raise DataError(f"cannot read as CSV: {err}", Location(shown_name)) from None
-    return [(n, row) for n, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
+    rows = iter_numbered_rows(io.StringIO(text, newline=""), delimiter, shown_name)
+    return list(rows)
 
 
 def parse_numbers(

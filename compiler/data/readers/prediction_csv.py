@@ -7,12 +7,20 @@ training order without a header, or as numbers already encoded; the encoder
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from compiler.data.readers.csv_cells import is_number, numbered_rows, parse_numbers, read_utf8
+from compiler.data.readers.csv_cells import (
+    Rows,
+    is_number,
+    iter_numbered_rows,
+    parse_numbers,
+    utf8_lines,
+)
 from compiler.errors import DataError, Location, did_you_mean
 
 if TYPE_CHECKING:
@@ -35,28 +43,74 @@ def read_prediction_csv(path: Path, encoder: InputEncoder) -> np.ndarray:
             cell that is not a number, NaN or infinite, or an unknown
             category; each names the file, row and column.
     """
+    [matrix] = prediction_csv_chunks(path, encoder, None)
+    return matrix
+
+
+def prediction_csv_chunks(
+    path: Path, encoder: InputEncoder, rows: int | None
+) -> Iterator[np.ndarray]:
+    """:func:`read_prediction_csv` ``rows`` examples at a time (None: all in one matrix).
+
+    The file is read as it is consumed, so memory holds one chunk, not the
+    file. The header decides once how every chunk is encoded; each chunk is
+    checked and encoded by the same code as a whole file, so a cell's error
+    names its row in the file. (With several mistakes in different chunks,
+    the one in the earliest chunk is reported.)
+
+    Raises:
+        DataError: as :func:`read_prediction_csv`, when the chunk holding the
+            problem is read.
+    """
     shown = str(path)
-    rows = numbered_rows(read_utf8(path, shown), encoder.delimiter, shown)
-    if not rows:
+    numbered = iter_numbered_rows(utf8_lines(path, shown), encoder.delimiter, shown)
+    first = next(numbered, None)
+    if first is None:
         raise DataError("the file is empty; expected one example per row", Location(shown))
     columns, categories = encoder.columns, encoder.categories
-    header_line, header = rows[0]
-    header = [cell.strip() for cell in header]
+    header_line, header = first[0], [cell.strip() for cell in first[1]]
     named = bool(columns) and any(cell in columns for cell in header)
     unnamed = not named and not _numeric(header) and not (
         columns and categories and _is_raw_row(header, encoder)
     )
-    body = rows[1:] if named or unnamed else rows
-    if not body:
-        raise DataError("the file has a header row but no examples", Location(shown, header_line))
-    width = len(header) if named or unnamed else len(body[0][1])
-    for line, row in body:
-        if len(row) != width:
+    if named or unnamed:
+        first = next(numbered, None)
+        if first is None:
             raise DataError(
-                f"row has {len(row)} fields, expected {width} as in the "
-                + ("header" if named or unnamed else "first row"),
-                Location(shown, line),
+                "the file has a header row but no examples", Location(shown, header_line)
             )
+    width = len(header)
+    body = itertools.chain([first], numbered)
+    encode: Callable[[Rows], np.ndarray] | None = None
+    while chunk := list(itertools.islice(body, rows)):
+        for line, row in chunk:
+            if len(row) != width:
+                raise DataError(
+                    f"row has {len(row)} fields, expected {width} as in the "
+                    + ("header" if named or unnamed else "first row"),
+                    Location(shown, line),
+                )
+        if encode is None:
+            encode = _encoding(encoder, header, header_line, first[0], named, unnamed, shown)
+        yield encode(chunk)
+
+
+def _encoding(
+    encoder: InputEncoder,
+    header: list[str],
+    header_line: int,
+    first_line: int,
+    named: bool,
+    unnamed: bool,
+    shown: str,
+) -> Callable[[Rows], np.ndarray]:
+    """How the header (or the first row) says the rows are encoded.
+
+    Raises:
+        DataError: a training column missing from the header, or rows too
+            wide or narrow for the training columns.
+    """
+    columns, categories, width = encoder.columns, encoder.categories, len(header)
     if named:
         missing = [c for c in columns if c not in header]
         if missing:
@@ -65,27 +119,30 @@ def read_prediction_csv(path: Path, encoder: InputEncoder) -> np.ndarray:
                 f"the model was trained on the columns {', '.join(columns)}",
                 Location(shown, header_line),
             )
-        return encoder.encode_table(
-            body, [header.index(c) for c in columns], shown, hint=_number_hint(encoder, True)
-        )
+        positions = [header.index(c) for c in columns]
+        hint = _number_hint(encoder, True)
+        return lambda body: encoder.encode_table(body, positions, shown, hint=hint)
     if columns and width == len(columns):
         # The training columns in order, without a header naming them.
-        return encoder.encode_table(
-            body, list(range(width)), shown, hint=_number_hint(encoder, True)
-        )
+        hint = _number_hint(encoder, True)
+        return lambda body: encoder.encode_table(body, list(range(width)), shown, hint=hint)
     if columns and categories and width != encoder.width():
         raise DataError(
             f"rows have {width} fields; expected the {len(columns)} training columns "
             f"({', '.join(columns)}), best with a header row naming them",
-            Location(shown, body[0][0]),
+            Location(shown, first_line),
         )
     # Numbers only (for example already one-hot encoded), in the model's order.
     hint = _number_hint(encoder, False)
-    blocks = [
-        parse_numbers(body, i, shown, f"column '{header[i]}'" if unnamed else None, hint)
-        for i in range(width)
-    ]
-    return np.stack(blocks, axis=1).astype(np.float32)
+
+    def numbers(body: Rows) -> np.ndarray:
+        blocks = [
+            parse_numbers(body, i, shown, f"column '{header[i]}'" if unnamed else None, hint)
+            for i in range(width)
+        ]
+        return np.stack(blocks, axis=1).astype(np.float32)
+
+    return numbers
 
 
 def _number_hint(encoder: InputEncoder, encoded: bool) -> str:
