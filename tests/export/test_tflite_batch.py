@@ -17,8 +17,7 @@ from ai_edge_litert.interpreter import Interpreter
 from compiler.errors import ExportError
 from compiler.export.signature import model_signature
 from compiler.export.tflite import convert_to_tflite, export_tflite, tflite_batch
-from tests.helpers import make_model
-from tests.helpers import load_text
+from tests.helpers import load_text, make_model
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 # Non-recurrent example specs small enough to convert in seconds.
