@@ -96,7 +96,7 @@ def paired_ratios(numerators: Sequence[float], denominators: Sequence[float]) ->
     """The spread of the round-by-round ratios ``numerators[i] / denominators[i]``."""
     if len(numerators) != len(denominators):
         raise ValueError(f"{len(numerators)} numerators for {len(denominators)} denominators")
-    return Spread.of([a / b for a, b in zip(numerators, denominators)])
+    return Spread.of([a / b for a, b in zip(numerators, denominators, strict=True)])
 
 
 def verdict(
