@@ -13,9 +13,11 @@ Prints:
   layer-catalogue import inside the clock is printed too.
 
 Each build runs in its own fresh process (so neither side benefits from the
-other's warm caches), alternating spec and Keras, and the medians are compared;
-the ratio of the fastest runs is printed too, as the figure least touched by
-other load on a shared machine.
+other's warm caches), spec and Keras in turn with the order reversed each
+round (A B, B A, ...); each round gives one ratio of the two builds next to
+each other, and the median of those ratios is printed with its spread and a
+verdict (see benchmarks/ratios.py). The validate cold start alternates with
+a bare `python -c pass` the same way.
 
     python benchmarks/bench_compiler.py [--repeats 5]
 """
@@ -28,6 +30,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from ratios import Spread, against_goal, alternate, paired_ratios, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,13 +69,10 @@ def _run(code: str, arg: str) -> tuple[float, int, float]:
     return float(out[0]), int(out[1]), float(out[-1])
 
 
-def _cold_start(args: list[str], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(args, capture_output=True, check=True, cwd=ROOT)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _wall(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, capture_output=True, check=True, cwd=ROOT)
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -79,27 +80,31 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    floor = _cold_start([sys.executable, "-c", "pass"], args.repeats)
-    validate = _cold_start([sys.executable, "-m", "compiler.cli", "validate",
-                            "specs/resnet50.yaml"], args.repeats)
-    print(f"validate cold start (specs/resnet50.yaml): {validate:.3f} s "
-          f"(python start-up alone {floor:.3f} s; goal < 0.5 s)")
+    starts = alternate({
+        "validate": lambda: _wall([sys.executable, "-m", "compiler.cli", "validate",
+                                   "specs/resnet50.yaml"]),
+        "python": lambda: _wall([sys.executable, "-c", "pass"]),
+    }, args.repeats)
+    validate = Spread.of(starts["validate"])
+    print(f"validate cold start (specs/resnet50.yaml): {validate.describe(unit=' s')}; "
+          f"python start-up alone {Spread.of(starts['python']).median:.3f} s")
+    print(f"  -> {against_goal(validate, 0.5, unit=' s')}")
 
     for spec, net in (("specs/vgg16.yaml", "VGG16"), ("specs/resnet50.yaml", "ResNet50")):
-        ours, cold, theirs = [], [], []
-        for _ in range(args.repeats):
-            t, n_ours, t_cold = _run(BUILD_SPEC, spec)
-            ours.append(t)
-            cold.append(t_cold)
-            t, n_theirs, _ = _run(BUILD_KERAS, net)
-            theirs.append(t)
-        assert n_ours == n_theirs, (n_ours, n_theirs)
-        a, b, c = statistics.median(ours), statistics.median(theirs), statistics.median(cold)
-        print(f"{net}: spec build {a:.3f} s, keras.applications build {b:.3f} s, "
-              f"ratio {a / b:.3f} (goal ≤ 1.10; {n_ours:,} parameters each); "
-              f"fastest runs {min(ours):.3f} / {min(theirs):.3f} s, ratio "
-              f"{min(ours) / min(theirs):.3f}; with the layer catalogue's import "
-              f"{c:.3f} s, ratio {c / b:.3f}")
+        runs = alternate({"spec": lambda spec=spec: _run(BUILD_SPEC, spec),
+                          "keras": lambda net=net: _run(BUILD_KERAS, net)}, args.repeats)
+        counts = {run[1] for side in runs.values() for run in side}
+        assert len(counts) == 1, counts  # the same network on both sides
+        ours = [t for t, _, _ in runs["spec"]]
+        cold = [t for _, _, t in runs["spec"]]
+        theirs = [t for t, _, _ in runs["keras"]]
+        ratio, cold_ratio = paired_ratios(ours, theirs), paired_ratios(cold, theirs)
+        print(f"{net} ({counts.pop():,} parameters each): spec build "
+              f"{statistics.median(ours):.3f} s, keras.applications build "
+              f"{statistics.median(theirs):.3f} s")
+        print(f"  build time spec / keras  {ratio.describe()}")
+        print(f"  -> {verdict(ratio, 'spec', 'slower', 'faster', goal=1.10)}")
+        print(f"  with the layer catalogue's import in the clock: {cold_ratio.describe()}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@ Prints, measured in one run on the same model and inputs:
   * TFLite latency vs the SavedModel's ``serving_default`` (goal: >= 5x faster),
   * file size of each TFLite quantisation mode.
 
-Usage: python benchmarks/bench_export.py [--spec specs/lenet5.yaml] [--repeats 200]
+The four ways of running the model are timed in turn, the order reversed
+every round (``--rounds``, each timing the mean of ``--calls`` calls), and
+each speed-up is the median of the round-by-round ratios, printed with its
+spread (see benchmarks/ratios.py).
+
+Usage: python benchmarks/bench_export.py [--spec specs/lenet5.yaml] [--rounds 15] [--calls 20]
 """
 
 from __future__ import annotations
@@ -17,18 +22,21 @@ import tempfile
 import time
 from pathlib import Path
 
+from ratios import against_goal, alternate, paired_ratios
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _median_seconds(fn, repeats: int) -> float:
-    for _ in range(10):  # warm-up: tracing, allocation, caches
-        fn()
-    times = []
-    for _ in range(repeats):
+def _block(fn, calls: int):
+    """A measurement: the mean seconds per call over ``calls`` calls of ``fn``."""
+
+    def measure() -> float:
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for _ in range(calls):
+            fn()
+        return (time.perf_counter() - start) / calls
+
+    return measure
 
 
 def _model(spec_path: str | None):
@@ -50,7 +58,8 @@ def _model(spec_path: str | None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", help="a spec to build (default: a LeNet-like CNN)")
-    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=15, help="times each variant is timed")
+    parser.add_argument("--calls", type=int, default=20, help="calls per timing")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -84,16 +93,29 @@ def main() -> None:
         interpreter.allocate_tensors()
         runner = interpreter.get_signature_runner("serving_default")
 
-        t_tflite = _median_seconds(lambda: runner(**one), args.repeats)
-        t_serving = _median_seconds(lambda: serving(**tf_inputs), args.repeats)
-        t_predict = _median_seconds(lambda: model.predict(keras_input, verbose=0), args.repeats)
-        t_call = _median_seconds(lambda: model(keras_input, training=False), args.repeats)
+        variants = {
+            "tflite": lambda: runner(**one),
+            "serving": lambda: serving(**tf_inputs),
+            "predict": lambda: model.predict(keras_input, verbose=0),
+            "call": lambda: model(keras_input, training=False),
+        }
+        for fn in variants.values():  # warm-up: tracing, allocation, caches
+            for _ in range(10):
+                fn()
+        times = alternate({k: _block(fn, args.calls) for k, fn in variants.items()}, args.rounds)
 
-    print(f"model: {args.spec or 'LeNet-like CNN'} ({model.count_params():,} parameters), batch 1")
-    print(f"TFLite (LiteRT) invoke     {t_tflite * 1e6:9.1f} us")
-    print(f"SavedModel serving_default {t_serving * 1e6:9.1f} us  -> TFLite {t_serving / t_tflite:6.1f}x faster (goal >= 5x)")
-    print(f"Keras model.predict        {t_predict * 1e6:9.1f} us  -> TFLite {t_predict / t_tflite:6.1f}x faster (goal >= 10x)")
-    print(f"Keras model(x) eager call  {t_call * 1e6:9.1f} us  -> TFLite {t_call / t_tflite:6.1f}x faster")
+    print(f"model: {args.spec or 'LeNet-like CNN'} ({model.count_params():,} parameters), batch 1; "
+          f"{args.rounds} rounds of {args.calls} calls per variant, in turn")
+    print(f"TFLite (LiteRT) invoke     {statistics.median(times['tflite']) * 1e6:9.1f} us per call")
+    for key, label, goal in (("serving", "SavedModel serving_default", 5),
+                             ("predict", "Keras model.predict       ", 10),
+                             ("call", "Keras model(x) eager call ", None)):
+        speedup = paired_ratios(times[key], times["tflite"])
+        line = (f"{label} {statistics.median(times[key]) * 1e6:9.1f} us  -> TFLite faster by "
+                f"{speedup.describe(1, 'x')}")
+        if goal is not None:
+            line += f"; {against_goal(speedup, goal, at_least=True, unit='x')}"
+        print(line)
     print("TFLite file size by quantisation:")
     base = sizes.get("float32")
     for mode, size in sizes.items():

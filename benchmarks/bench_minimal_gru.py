@@ -4,8 +4,10 @@ Model: Input(timesteps, features) -> recurrent layer(units) -> Dense(1), MSE,
 Adam. Both layers are timed in one run on the same random data, with
 ``jit_compile`` off and on. Compilation is excluded: each model is fitted for
 two warm-up steps first; then the timed epochs of all models are
-interleaved (so load from other processes hits them alike) and the median
-of each is reported.
+interleaved, the order reversed every round (so load from other processes
+hits them alike), and the throughput ratio of each round's two epochs next
+to each other gives the median ratio, its spread and a verdict (see
+benchmarks/ratios.py).
 
 The layer uses ``keras.ops`` only, so the same comparison runs on the other
 Keras backends, where a GPU is at hand: ``--backend jax`` (always compiled by
@@ -28,6 +30,7 @@ import time
 from typing import Any
 
 import numpy as np
+from ratios import alternate, paired_ratios, verdict
 
 keras: Any = None  # imported in main(), once the backend is chosen
 
@@ -56,13 +59,14 @@ def make_model(
 
 
 def measure(
-    models: dict[str, keras.Model], x: np.ndarray, y: np.ndarray, batch: int, rounds: int
-) -> dict[Any, tuple[float, float]]:
-    """Median training throughput (samples/s) of each model.
+    models: dict[Any, keras.Model], x: np.ndarray, y: np.ndarray, batch: int, rounds: int
+) -> dict[Any, tuple[list[float], list[float]]]:
+    """Epoch times of each model, measured in turn.
 
     Every model takes two training steps first (tracing, XLA compilation).
-    Then each round trains one epoch of every model in turn, so that load from other
-    processes on the machine affects all models alike.
+    Then each round trains one epoch of every model, the order reversed
+    every other round, so that load from other processes on the machine
+    affects all models alike and round ``i`` of two models can be paired.
 
     Args:
         models: Compiled models by label.
@@ -72,9 +76,9 @@ def measure(
         rounds: Timed epochs per model.
 
     Returns:
-        By label, samples per second of wall time and samples per second of
-        this process's CPU time (less sensitive to other processes on a
-        shared machine), each the median over the rounds.
+        By label, the wall seconds and the seconds of this process's CPU
+        time (less sensitive to other processes on a shared machine) of each
+        round's epoch.
     """
     # train_on_batch on ready NumPy batches: fit() per epoch would add its own
     # set-up time (iterators, callbacks) to what is measured.
@@ -82,22 +86,20 @@ def measure(
     for model in models.values():
         for xb, yb in batches[:2]:
             model.train_on_batch(xb, yb)
-    times: dict[str, list[float]] = {label: [] for label in models}
-    cpu_times: dict[str, list[float]] = {label: [] for label in models}
-    for _ in range(rounds):
-        for label, model in models.items():
+
+    def epoch(model: keras.Model):
+        def run() -> tuple[float, float]:
             start, cpu_start = time.perf_counter(), time.process_time()
             for xb, yb in batches:
                 # Returns the loss as NumPy, so the step has finished.
                 model.train_on_batch(xb, yb)
-            times[label].append(time.perf_counter() - start)
-            cpu_times[label].append(time.process_time() - cpu_start)
+            return time.perf_counter() - start, time.process_time() - cpu_start
+        return run
+
+    timed = alternate({label: epoch(model) for label, model in models.items()}, rounds)
     return {
-        label: (
-            len(x) / statistics.median(times[label]),
-            len(x) / statistics.median(cpu_times[label]),
-        )
-        for label in models
+        label: ([wall for wall, _ in runs], [cpu for _, cpu in runs])
+        for label, runs in timed.items()
     }
 
 
@@ -173,12 +175,15 @@ def main() -> None:
     result = measure(models, x, y, args.batch, epochs)
     for jit in jits:
         (gru, gru_cpu), (minimal, minimal_cpu) = result[("GRU", jit)], result[("MinimalGRU", jit)]
+        # Throughput ratio MinimalGRU / GRU = GRU's epoch time / MinimalGRU's, round by round.
+        ratio, cpu_ratio = paired_ratios(gru, minimal), paired_ratios(gru_cpu, minimal_cpu)
         print(
-            f"jit_compile={jit!s:5}  GRU {gru:8.1f} samples/s   "
-            f"MinimalGRU {minimal:8.1f} samples/s   ratio {minimal / gru:.2f}   "
-            f"(per CPU-second: GRU {gru_cpu:7.1f}, MinimalGRU {minimal_cpu:7.1f}, "
-            f"ratio {minimal_cpu / gru_cpu:.2f})"
+            f"jit_compile={jit!s:5}  GRU {len(x) / statistics.median(gru):8.1f} samples/s   "
+            f"MinimalGRU {len(x) / statistics.median(minimal):8.1f} samples/s"
         )
+        print(f"  throughput MinimalGRU / GRU  {ratio.describe(2)}")
+        print(f"  -> {verdict(ratio, 'MinimalGRU', 'faster', 'slower')}")
+        print(f"  per CPU-second               {cpu_ratio.describe(2)}")
 
 
 if __name__ == "__main__":
