@@ -23,6 +23,10 @@ from pathlib import Path
 from compiler.errors import Location, NNCompileError
 
 LOCK_NAME = ".nncompile.lock"
+# Folders whose lock this process holds, with how many blocks hold it: taking the
+# lock again in the same process nests instead of refusing itself (flock locks are
+# per open file, so a second open and flock would block on our own lock).
+_HELD: dict[str, int] = {}
 
 
 class FolderInUse(NNCompileError):
@@ -37,8 +41,17 @@ def folder_lock(folder: Path, verb: str) -> Iterator[None]:
         FolderInUse: naming the other process's pid, verb and start time.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    key = os.path.realpath(folder)
+    if key in _HELD:  # this process holds it already (the CLI around train_spec)
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     path = folder / LOCK_NAME
     fd = _acquire(path, folder)
+    _HELD[key] = 1
     try:
         record = {"pid": os.getpid(), "verb": verb,
                   "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
@@ -48,6 +61,7 @@ def folder_lock(folder: Path, verb: str) -> Iterator[None]:
     finally:
         # Unlink while still holding the lock: a waiter that opened the old file
         # sees it is gone (see _acquire) instead of locking a file nobody can find.
+        del _HELD[key]
         with contextlib.suppress(OSError):
             path.unlink()
         os.close(fd)
@@ -59,6 +73,8 @@ def check_unlocked(folder: Path) -> None:
     Raises:
         FolderInUse: as :func:`folder_lock` would.
     """
+    if os.path.realpath(folder) in _HELD:
+        return  # this process is the writer
     path = folder / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDWR)

@@ -107,55 +107,57 @@ def export_from_spec(
     batch = tflite_batch(model, options.quantize)
     meta = build_metadata(sig, spec, data_bundle, preprocessing, tflite_batch=batch)
     folder = folder if isinstance(folder, ModelFolder) else ModelFolder(folder)
-    folder.create()
-    # Written first: they describe the model whatever becomes of the exports below.
-    folder.write_metadata(metadata_json(meta))
-    if spec is not None:
-        folder.write_resolved_spec(spec)
+    # One writer per folder, for a Python caller as for `nncompile export`.
+    with folder.lock("export"):
+        folder.create()
+        # Written first: they describe the model whatever becomes of the exports below.
+        folder.write_metadata(metadata_json(meta))
+        if spec is not None:
+            folder.write_resolved_spec(spec)
 
-    reports: list[Any] = []
-    calibration, samples, targets = _data_for_tflite(data_bundle)
-    for fmt in formats:
-        if fmt == "saved_model":
-            from compiler.export.saved_model import export_saved_model
+        reports: list[Any] = []
+        calibration, samples, targets = _data_for_tflite(data_bundle)
+        for fmt in formats:
+            if fmt == "saved_model":
+                from compiler.export.saved_model import export_saved_model
 
-            free = any(None in info.shape[1:] for info in sig.inputs)
-            reports.append(
-                export_saved_model(
-                    model,
-                    folder.saved_model_dir,
-                    input_names=sig.input_names,
-                    output_names=sig.output_names,
-                    metadata=meta,
-                    # Random inputs have one length for every free dimension; the data
-                    # have the lengths the model was built for.
-                    sample_data=samples if free else None,
+                free = any(None in info.shape[1:] for info in sig.inputs)
+                reports.append(
+                    export_saved_model(
+                        model,
+                        folder.saved_model_dir,
+                        input_names=sig.input_names,
+                        output_names=sig.output_names,
+                        metadata=meta,
+                        # Random inputs have one length for every free dimension; the data
+                        # have the lengths the model was built for.
+                        sample_data=samples if free else None,
+                    )
                 )
-            )
-        elif fmt == "tflite":
-            from compiler.export.tflite import export_tflite
+            elif fmt == "tflite":
+                from compiler.export.tflite import export_tflite
 
-            reports.append(
-                export_tflite(
-                    model,
-                    folder.tflite_file(options.quantize),
-                    quantize=options.quantize,
-                    representative_data=calibration,
-                    allow_select_ops=options.allow_select_ops,
-                    tolerance=options.effective_tolerance(),
-                    input_names=sig.input_names,
-                    output_names=sig.output_names,
-                    sample_data=samples,
-                    sample_targets=targets,
+                reports.append(
+                    export_tflite(
+                        model,
+                        folder.tflite_file(options.quantize),
+                        quantize=options.quantize,
+                        representative_data=calibration,
+                        allow_select_ops=options.allow_select_ops,
+                        tolerance=options.effective_tolerance(),
+                        input_names=sig.input_names,
+                        output_names=sig.output_names,
+                        sample_data=samples,
+                        sample_targets=targets,
+                    )
                 )
-            )
-            if reports[-1].batch != batch:
-                # The converter needed batch 1 after all: say so where applications read it.
-                meta["tflite"]["batch"] = reports[-1].batch
-                folder.write_metadata(metadata_json(meta))
-        else:
-            reports.append(export_keras(trained, folder.model_file))
-    return reports
+                if reports[-1].batch != batch:
+                    # The converter needed batch 1 after all: say so where applications read it.
+                    meta["tflite"]["batch"] = reports[-1].batch
+                    folder.write_metadata(metadata_json(meta))
+            else:
+                reports.append(export_keras(trained, folder.model_file))
+        return reports
 
 
 class _InferenceData:

@@ -9,6 +9,7 @@ carries everything else an application needs (names, labels, preprocessing).
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 
 from compiler.atomic import atomic_folder
 from compiler.errors import ExportError
+from compiler.export.probe import PROBE_OUTPUT, varying_probe
 from compiler.export.signature import (
     ModelSignature,
     checked_call,
@@ -44,6 +46,9 @@ class SavedModelReport:
     size_bytes: int
     weak: bool = False
     """True when Keras gave the same outputs for every check input, so the diff shows little."""
+    probe_layer: str | None = None
+    """With constant outputs, the layer (whose output varies) compared instead."""
+    probe_diff: float | None = None
 
     format: str = "saved_model"
 
@@ -56,6 +61,9 @@ class SavedModelReport:
         if self.weak:
             line += ("; weak check: Keras gives the same outputs for every check input "
                      "(untrained or saturated weights?), so the equality shows little")
+            if self.probe_layer is not None:
+                line += (f"; layer '{self.probe_layer}', whose output varies, was compared "
+                         f"instead: max |diff| {self.probe_diff:.2e}")
         return line
 
 
@@ -116,14 +124,49 @@ def export_saved_model(
                 target = tmp / METADATA_ASSET
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(json.dumps(metadata, indent=2, sort_keys=True))
-            diff, weak = verify_saved_model(
-                tmp, model, sig, samples=named_inputs(sample_data, sig, "sample_data"))
+            samples = named_inputs(sample_data, sig, "sample_data")
+            diff, weak = verify_saved_model(tmp, model, sig, samples=samples)
+            probe = _probe_check(model, sig, samples) if weak else None
     except ExportError:
         raise
     except (ValueError, TypeError, NotImplementedError, tf.errors.OpError) as err:
         raise ExportError(f"cannot export the model as a SavedModel: {err}") from err
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return SavedModelReport(path=path, max_abs_diff=diff, size_bytes=size, weak=weak)
+    report = SavedModelReport(path=path, max_abs_diff=diff, size_bytes=size, weak=weak)
+    if probe is not None:
+        report.probe_layer, report.probe_diff = probe
+    return report
+
+
+def _probe_check(model, sig: ModelSignature, samples: dict | None,
+                 batch: int = 3) -> tuple[str, float] | None:
+    """Constant outputs prove nothing: export up to a layer that varies and compare that.
+
+    Returns:
+        The layer compared and the largest difference there, or None when no
+        layer's output varies.
+
+    Raises:
+        ExportError: The traced graph differs from Keras at that layer.
+    """
+    if samples is not None:
+        dtypes = {info.name: info.dtype for info in sig.inputs}
+        inputs = {k: np.asarray(v[:batch]).astype(dtypes[k]) for k, v in samples.items()}
+    else:
+        inputs = sample_inputs(model, sig, batch, seed=1)
+    probe = varying_probe(model, sig, inputs)
+    if probe is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="nncompile-probe-") as tmp:
+        try:
+            report = export_saved_model(probe.model, Path(tmp) / "probe",
+                                        input_names=sig.input_names,
+                                        output_names=[PROBE_OUTPUT], sample_data=inputs)
+        except ExportError as err:
+            raise ExportError(
+                f"the outputs are constant, and at layer '{probe.layer}', whose output "
+                f"varies, {err.problems[0].message}") from None
+    return probe.layer, report.max_abs_diff
 
 
 def verify_saved_model(

@@ -34,6 +34,7 @@ import numpy as np
 
 from compiler.atomic import write_bytes_atomic
 from compiler.errors import ExportError
+from compiler.export.probe import PROBE_OUTPUT, varying_probe
 from compiler.export.schema import DEFAULT_TOLERANCE
 from compiler.export.signature import (
     ModelSignature,
@@ -87,6 +88,9 @@ class TfliteReport:
     notes: list[str] = field(default_factory=list)
     weak: bool = False
     """True when Keras gave the same outputs for every sample, so agreement shows little."""
+    probe_layer: str | None = None
+    """With constant outputs, the layer (whose output varies) compared instead."""
+    probe_rel_diff: float | None = None
 
     format: str = "tflite"
 
@@ -200,8 +204,43 @@ def export_tflite(
     if samples is None:
         samples, what = sample_inputs(model, sig, 16, seed=2), "random inputs"
     _compare_with_keras(report, content, model, sig, samples, sample_targets, what)
+    if report.weak:
+        _compare_probe(report, model, sig, samples, batch, convert)
     write_bytes_atomic(path, content)
     return report
+
+
+def _compare_probe(report: TfliteReport, model, sig: ModelSignature, samples: dict,
+                   batch: int | None, convert: dict) -> None:
+    """Constant outputs prove nothing: convert up to a layer that varies and compare that.
+
+    Raises:
+        ExportError: The converted graph differs from Keras at that layer.
+    """
+    count = min(CHECK_SAMPLES, len(next(iter(samples.values()))))
+    inputs = {name: np.asarray(array[:count]).astype(_dtype(sig, name))
+              for name, array in samples.items()}
+    probe = varying_probe(model, sig, inputs)
+    if probe is None:
+        report.notes.append("no layer's output varies over the samples either")
+        return
+    probe_sig = model_signature(probe.model, sig.input_names, [PROBE_OUTPUT])
+    content = convert_to_tflite(probe.model, probe_sig, batch=batch, **convert)
+    check = TfliteReport(path=report.path, quantize=report.quantize, size_bytes=len(content),
+                         ops=[], select_ops=report.select_ops, tolerance=report.tolerance,
+                         batch=batch)
+    try:
+        _compare_with_keras(check, content, probe.model, probe_sig, inputs, None)
+    except ExportError as err:
+        raise ExportError(
+            f"the outputs are constant, and at layer '{probe.layer}', whose output varies, "
+            f"{err.problems[0].message}") from None
+    report.probe_layer = probe.layer
+    report.probe_rel_diff = check.max_rel_diff
+    report.notes.append(
+        f"layer '{probe.layer}', whose output varies, was compared instead: "
+        f"max |diff| vs Keras {check.max_abs_diff:.2e} "
+        f"({check.max_rel_diff:.2e} of its scale)")
 
 
 def tflite_batch(model, quantize: str | None = None) -> int | None:

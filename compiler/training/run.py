@@ -239,6 +239,15 @@ def train_spec(
         TrainingError: The loss became NaN or infinite.
     """
     spec = load_spec_for_training(spec, overrides)
+    folder = ModelFolder.for_spec(spec, out_root)
+    # One writer per folder, for a Python caller as for `nncompile train`.
+    with folder.lock("train"):
+        return _train(spec, folder, resume=resume, verbose=verbose, echo=echo)
+
+
+def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
+           echo: Callable[[str], None]) -> TrainResult:
+    """The body of :func:`train_spec`, run while the folder's lock is held."""
     training = spec.training
     set_seed(training.seed)
 
@@ -257,7 +266,6 @@ def train_spec(
     from compiler.training.timing import EpochTimer
     from compiler.training.xla import choose_xla
 
-    folder = ModelFolder.for_spec(spec, out_root)
     folder.create()
     backup_dir = folder.backup_dir
     state = _read_start_backup(backup_dir, resume, echo)

@@ -1,0 +1,100 @@
+"""The folder lock holds for Python callers too: train_spec and export_from_spec take it.
+
+Inside one process the lock nests (the CLI takes it around train_spec, which
+takes it again); another process holding it makes both refuse.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.folder_lock import LOCK_NAME, FolderInUse
+from compiler.model_folder import ModelFolder
+
+HOLD = """\
+import sys
+from compiler.model_folder import ModelFolder
+with ModelFolder(sys.argv[1]).lock("train"):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+SPEC = """\
+nncompile: 1
+name: tiny
+inputs:
+  x: {shape: [3]}
+layers:
+  - dense: {units: 2, activation: softmax, name: y}
+outputs: [y]
+data: {csv: {path: d.csv, target: k}, split: none}
+training:
+  loss: sparse_categorical_crossentropy
+  optimizer: {adam: {learning_rate: 0.01}}
+  epochs: 1
+"""
+
+
+@pytest.fixture
+def spec(tmp_path) -> Path:
+    rows = [f"{i % 3},{i % 5},{i % 7},{i % 2}" for i in range(40)]
+    (tmp_path / "d.csv").write_text("a,b,c,k\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_train_spec_refuses_a_folder_another_process_writes(tmp_path, spec):
+    from compiler.training.run import train_spec
+
+    folder = tmp_path / "out" / "tiny"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(FolderInUse, match=f"pid {holder.pid}, `train`"):
+            train_spec(spec, out_root=tmp_path / "out", verbose=0, echo=lambda _: None)
+        assert not (folder / "model.keras").exists()
+    finally:
+        holder.communicate("")
+    assert holder.returncode == 0
+
+
+def test_lock_nests_in_one_process_and_is_released(tmp_path, spec):
+    from compiler.api import load_spec
+    from compiler.training.run import train_spec
+
+    loaded = load_spec(spec)
+    folder = ModelFolder.for_spec(loaded, tmp_path / "out")
+    with folder.lock("train"):  # as `nncompile train` does around train_spec
+        folder.check_unlocked()  # this process is the writer: not refused
+        result = train_spec(loaded, out_root=tmp_path / "out", verbose=0, echo=lambda _: None)
+        assert (folder.path / LOCK_NAME).exists()  # still held by the outer block
+    assert result.epochs_completed == 1
+    assert not (folder.path / LOCK_NAME).exists()
+
+
+def test_export_from_spec_refuses_a_folder_another_process_writes(tmp_path, spec):
+    import keras
+
+    from compiler.api import build_model, load_spec
+    from compiler.export.run import export_from_spec
+
+    loaded = load_spec(spec)
+    model = build_model(loaded)
+    folder = tmp_path / "exports" / "tiny"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(FolderInUse):
+            export_from_spec(model, loaded, folder, formats=["keras"])
+        assert not (folder / "model.keras").exists()
+    finally:
+        holder.communicate("")
+    export_from_spec(model, loaded, folder, formats=["keras"])
+    assert isinstance(keras.saving.load_model(folder / "model.keras"), keras.Model)
