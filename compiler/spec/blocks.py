@@ -402,7 +402,7 @@ class Expander:
                 return None
             if len(self.problems.items) > problems_before:
                 return None
-            inner_scope = _Scope(dict(zip(block_inputs, actual)), inst + "_",
+            inner_scope = _Scope(dict(zip(block_inputs, actual, strict=False)), inst + "_",
                                  f"inside block '{block_name}' a layer can take inputs from the "
                                  f"block's inputs ({', '.join(block_inputs)}) and layers above it")
             first = len(self.entries)

@@ -268,7 +268,7 @@ class _Evaluator:
         if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
             # `$a == 1`, and chains as in Python: `0 < $a <= 3`
             left = self.visit(node.left)
-            for op, comparator in zip(node.ops, node.comparators):
+            for op, comparator in zip(node.ops, node.comparators, strict=False):
                 right = self.visit(comparator)
                 if not self.compare(op, left, right):
                     return False

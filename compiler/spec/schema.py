@@ -162,6 +162,9 @@ class Spec:
     """Whether file references may leave the spec's folder (--allow-outside)."""
     overrides: tuple[str, ...] = ()
     """The `--set` overrides this spec was loaded with."""
+    shape_report: Any = None
+    """The shapes and weight counts validation worked out (a
+    :class:`compiler.spec.shapes.ShapeReport`), without TensorFlow."""
 
     @property
     def base_dir(self) -> Path:

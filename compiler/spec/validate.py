@@ -36,6 +36,7 @@ from compiler.spec.schema import (
     SpecDocument,
     section_model,
 )
+from compiler.spec.shapes import ShapeReport, infer_shapes
 
 _REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
 _CODE_TYPES = {"lambda", "python", "eval", "exec", "code", "function", "custom", "tfoplambda"}
@@ -55,6 +56,7 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
     _check_param_budget(expansion.entries, layers, problems)
     outputs = _resolve_outputs(tree, expansion, problems)
     _check_apply_targets(expansion, layers, problems)
+    report = _check_shapes(tree, expansion, layers, problems)
     if not resolved.allow_outside:
         _check_file_references(sections, tree, resolved.source, problems)
     problems.raise_if_any()
@@ -82,7 +84,27 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
         source_path=resolved.source,
         allow_outside=resolved.allow_outside,
         overrides=resolved.overrides,
+        shape_report=report,
     )
+
+
+def _check_shapes(tree: PosDict, expansion: Expansion, layers: list[Any],
+                  problems: Problems) -> ShapeReport:
+    """Every layer's shape rule, from the inputs on: the mismatches `build` would find."""
+    inputs = {}
+    raw = tree.get("inputs")
+    for name, value in (raw.items() if isinstance(raw, dict) else []):
+        shape = value.get("shape") if isinstance(value, dict) else None
+        if isinstance(shape, list) and all(d is None or (isinstance(d, int) and d > 0
+                                                         and not isinstance(d, bool))
+                                           for d in shape):
+            inputs[name] = (None, *shape)
+    report = infer_shapes(inputs, list(zip(expansion.entries, layers, strict=True)),
+                          expansion.instances)
+    for entry, message in report.problems:
+        mark, display = entry.where()
+        problems.add(message, mark, display)
+    return report
 
 
 def _validate_document(tree: PosDict, problems: Problems) -> SpecDocument | None:
