@@ -41,10 +41,17 @@ class ShapeReport:
     """Flat name → the weights Keras creates for it (0 for a shared layer), None if unknown."""
     problems: list[tuple[Any, str]] = field(default_factory=list)
     """``(entry, message)`` for each layer whose inputs cannot work."""
+    located: list[Any] = field(default_factory=list)
+    """The same as located problems (``compiler.errors.Problem``), for `validate` to report."""
 
     def shape_of(self, ref: str) -> Any:
         """The shape of ``name`` or ``name[i]``; None when it is not known."""
         return _pick(self.shapes, ref)[0]
+
+    def output_problem(self, ref: str) -> str | None:
+        """Why ``name[i]`` names no output of ``name`` (the words `build` uses), or None."""
+        problem = _pick(self.shapes, ref)[1]
+        return problem and problem.replace("; '", ", so '", 1)
 
     def total_params(self, used: set[str]) -> int | None:
         """Weights of the layers in ``used``, or None when one count is not known."""
@@ -207,3 +214,45 @@ def reaching(outputs: list[str], entries: list[tuple[Any, Any]],
             target = layer.layer.split("[")[0]
             stack.extend(instances[target].entries if target in instances else [target])
     return used
+
+
+def describe(spec: Any) -> str:
+    """What `validate` prints under a spec's ok line: each output's shape, the weight count."""
+    report = spec.shape_report
+    aliases = {flat: written for written, flat in spec.output_aliases.items()}
+    lines = [f"  output {aliases.get(ref, ref)}: {show_shape(report.shape_of(ref))}"
+             for ref in spec.outputs]
+    used = reaching(spec.outputs, spec.entries, spec.instances)
+    total = report.total_params(used)
+    if total is None:
+        unknown = [name for name in report.params if name in used and report.params[name] is None]
+        lines.append(f"  parameters: not known without building ({', '.join(unknown[:3])}"
+                     f"{', ...' if len(unknown) > 3 else ''} depend on shapes nncompile "
+                     "cannot work out here)")
+    else:
+        lines.append(f"  parameters: {total:,}")
+    return "\n".join(lines)
+
+
+def expect_problems(spec: Any) -> list[Any]:
+    """`expect:` checked against the shapes and the count worked out here (build checks
+    them too): only what is known here is compared."""
+    from compiler.errors import Problem
+
+    expect, report = spec.expect, spec.shape_report
+    if expect is None:
+        return []
+    found = []
+    total = report.total_params(reaching(spec.outputs, spec.entries, spec.instances))
+    if expect.params is not None and total is not None and total != expect.params:
+        found.append(Problem(
+            f"the model has {total:,} parameters; the spec expects {expect.params:,} "
+            f"(difference {total - expect.params:+,})", spec.locate("expect", "params")))
+    by_name = dict(zip(spec.outputs, spec.outputs, strict=True))
+    by_name.update(spec.output_aliases)
+    for name, shape in (expect.output_shapes or {}).items():
+        actual = report.shape_of(by_name[name]) if name in by_name else None
+        if isinstance(actual, tuple) and None not in actual[1:] and list(actual) != list(shape):
+            found.append(Problem(f"output '{name}' has shape {list(actual)}, the spec expects "
+                                 f"{list(shape)}", spec.locate("expect", "output_shapes", name)))
+    return found

@@ -56,11 +56,11 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
     _check_param_budget(expansion.entries, layers, problems)
     outputs = _resolve_outputs(tree, expansion, problems)
     _check_apply_targets(expansion, layers, problems)
-    report = _check_shapes(tree, expansion, layers, problems)
     if not resolved.allow_outside:
         _check_file_references(sections, tree, resolved.source, problems)
     problems.raise_if_any()
     assert document is not None  # its problems would have been raised
+    report = _shapes(tree, expansion, layers, outputs)
     # A block instance named in `outputs:` stands for its last layer; `expect:`
     # may use either name.
     written = tree.get("outputs")
@@ -88,22 +88,28 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
     )
 
 
-def _check_shapes(tree: PosDict, expansion: Expansion, layers: list[Any],
-                  problems: Problems) -> ShapeReport:
-    """Every layer's shape rule, from the inputs on: the mismatches `build` would find."""
+def _shapes(tree: PosDict, expansion: Expansion, layers: list[Any],
+            outputs: list[str]) -> ShapeReport:
+    """Every layer's shape rule, from the inputs on: the mismatches `build` would find.
+
+    They are kept in the report (``report.located``), not raised: `nncompile validate`
+    reports them, while a library caller gets them from `build`, as it always has.
+    """
     inputs = {}
     raw = tree.get("inputs")
     for name, value in (raw.items() if isinstance(raw, dict) else []):
-        shape = value.get("shape") if isinstance(value, dict) else None
-        if isinstance(shape, list) and all(d is None or (isinstance(d, int) and d > 0
-                                                         and not isinstance(d, bool))
-                                           for d in shape):
-            inputs[name] = (None, *shape)
+        inputs[name] = (None, *value["shape"])
     report = infer_shapes(inputs, list(zip(expansion.entries, layers, strict=True)),
                           expansion.instances)
+    located = Problems()
     for entry, message in report.problems:
         mark, display = entry.where()
-        problems.add(message, mark, display)
+        located.add(message, mark, display)
+    for i, ref in enumerate(outputs):
+        message = report.output_problem(ref)
+        if message:
+            located.add(message, locate(tree, ("outputs", i)), f"outputs[{i}]")
+    report.located = located.deduplicated()
     return report
 
 
