@@ -160,6 +160,11 @@ def _check_file_references(sections: dict[str, Section], tree: PosDict, source: 
                 problems.add(message, locate(tree, where), format_path(where))
 
 
+def validate_entry_quietly(entry: Entry) -> Any:
+    """The validated layer of ``entry``, or None; its problems are left for validation."""
+    return _validate_entry(entry, Problems())
+
+
 def _validate_entry(entry: Entry, problems: Problems) -> Any:
     kind = entry.type
     mark, display = entry.where()
