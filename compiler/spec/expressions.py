@@ -241,7 +241,8 @@ def _lookup(name: str, variables: dict[str, Any]) -> Any:
         if name in BLOCK_VARIABLES:
             # `{units: $index * 8, repeat: 3}` on a plain layer or a block use.
             hint = ("; $index, $number and $instance exist only inside a block's layers, "
-                    "for the copy being made: compute the value there from them")
+                    "for the copy being made: compute the value there from them ($index and "
+                    "$number also in a layer with `repeat:`, for each of its copies)")
         raise ExpressionError(
             f"unknown variable '${name}'{did_you_mean(name, variables)} (known: {known}){hint}")
     value = variables[name]
