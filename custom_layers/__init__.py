@@ -11,6 +11,7 @@ from custom_layers.additive_attention import BahdanauAttention
 from custom_layers.attention_decoder import AttentionDecoder
 from custom_layers.cast import Cast
 from custom_layers.channel_padding import ChannelPadding
+from custom_layers.ctc_loss import CTCLoss
 from custom_layers.maxout import Maxout
 from custom_layers.minimal_gru import MinimalGRU
 from custom_layers.minimal_gru_cell import MinimalGRUCell
@@ -22,6 +23,7 @@ __all__ = [
     "AttentionDecoder",
     "BahdanauAttention",
     "Cast",
+    "CTCLoss",
     "ChannelPadding",
     "Maxout",
     "MinimalGRU",

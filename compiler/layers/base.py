@@ -134,6 +134,15 @@ class WeightedSpec(LayerSpec):
     activity_regularizer: Regularizer | None = None
     """Penalty on the layer's output."""
 
+    def initializer_problem(self, kernel: tuple, bias: tuple) -> str | None:
+        """Why a constant initialiser's list does not fit the kernel or bias, or None."""
+        from compiler.layers.params import constant_problem
+
+        if None in kernel:
+            return None
+        return (constant_problem("kernel_initializer", self.kernel_initializer, kernel)
+                or constant_problem("bias_initializer", self.bias_initializer, bias))
+
     def weight_kwargs(self, prefix: str = "kernel") -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.kernel_initializer is not None:

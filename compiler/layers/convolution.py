@@ -113,9 +113,13 @@ class Convolution(SpatialSpec, WeightedSpec):
         return dilation_without_strides(dilation, info)
 
     def check_shapes(self, shapes, sources):
+        channels = shapes[0][-1]
+        kernel = (*sizes(self.kernel, self.dims),
+                  None if channels is None else channels // self.groups, self.filters)
         return (self.rank_problem(shapes, sources)
                 or self.window_problem(shapes, sources, self.kernel, self.padding,
-                                       self.dilation))
+                                       self.dilation)
+                or self.initializer_problem(kernel, (self.filters,)))
 
     def estimate_params(self, shapes):
         channels = max(1, input_size(shapes) // self.groups)

@@ -52,6 +52,9 @@ class Dense(WeightedSpec):
     def count_params(self, shapes):
         return self.units * (shapes[0][-1] + int(self.use_bias))
 
+    def check_shapes(self, shapes, sources):
+        return self.initializer_problem((shapes[0][-1], self.units), (self.units,))
+
     def build(self):
         import keras
 
