@@ -56,6 +56,7 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
     _check_param_budget(expansion.entries, layers, problems)
     outputs = _resolve_outputs(tree, expansion, problems)
     _check_apply_targets(expansion, layers, problems)
+    submodels = _resolve_submodels(tree, expansion, document, problems)
     if not resolved.allow_outside:
         _check_file_references(sections, tree, resolved.source, problems)
     problems.raise_if_any()
@@ -84,6 +85,7 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
         source_path=resolved.source,
         allow_outside=resolved.allow_outside,
         overrides=resolved.overrides,
+        submodels=submodels,
         shape_report=report,
     )
 
@@ -244,6 +246,32 @@ def _resolve_outputs(tree: PosDict, expansion: Expansion, problems: Problems) ->
             continue
         flat = expansion.names[base]
         out.append(flat + (f"[{match.group('index')}]" if match and match.group("index") else ""))
+    return out
+
+
+def _resolve_submodels(tree: PosDict, expansion: Expansion, document: SpecDocument | None,
+                       problems: Problems) -> dict[str, tuple[list[str], list[str]]]:
+    """`submodels:` with their inputs and outputs as flat layer names."""
+    if document is None:
+        return {}
+    known = dict(expansion.names)
+    known.update({e.name: e.name for e in expansion.entries})
+    out = {}
+    for name, sub in document.submodels.items():
+        flat: dict[str, list[str]] = {}
+        for key in ("inputs", "outputs"):
+            flat[key] = []
+            for i, ref in enumerate(getattr(sub, key)):
+                match = _REF.match(ref)
+                base = match.group("base") if match else ref
+                if base not in known:
+                    problems.add(f"unknown layer '{ref}'{did_you_mean(base, known)}",
+                                 locate(tree, ("submodels", name, key, i)),
+                                 f"submodels.{name}.{key}[{i}]")
+                    continue
+                index = match.group("index") if match else None
+                flat[key].append(known[base] + (f"[{index}]" if index else ""))
+        out[name] = (flat["inputs"], flat["outputs"])
     return out
 
 
