@@ -28,8 +28,19 @@ class CTCLoss(keras.losses.Loss):
         super().__init__(name=name, **kwargs)
         self.blank, self.pad = int(blank), int(pad)
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        # A mask over the steps gives the logit lengths; Keras would otherwise apply it
+        # to the per-example losses, whose shape it does not have.
+        self._steps_mask = getattr(y_pred, "_keras_mask", None)
+        if self._steps_mask is not None:
+            y_pred = ops.add(y_pred, 0)  # the same values, without the mask
+        try:
+            return super().__call__(y_true, y_pred, sample_weight=sample_weight)
+        finally:
+            self._steps_mask = None
+
     def call(self, y_true, y_pred):
-        mask = getattr(y_pred, "_keras_mask", None)
+        mask = getattr(self, "_steps_mask", None)
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.cast(ops.convert_to_tensor(y_true), "int32")
         if len(y_true.shape) == 3 and y_true.shape[-1] == 1:
