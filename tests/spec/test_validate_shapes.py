@@ -50,7 +50,7 @@ layers:
 """)
     result = run_cli("validate", path)
     assert result.exit_code == 1
-    assert ("spec.yaml:8:5: layers[2].add: add needs equal shapes, got (None, 4) from 'a' and "
+    assert ("spec.yaml:7:5: layers[2].add: add needs equal shapes, got (None, 4) from 'a' and "
             "(None, 3) from 'b'") in result.output
 
 
