@@ -66,7 +66,9 @@ class ShapeReport:
 
 def _pick(shapes: dict[str, Any], ref: str) -> tuple[Any, str | None]:
     """``(shape, problem)`` of a reference ``name`` or ``name[i]``."""
-    match = _REF.match(ref)
+    match = _REF.match(ref) if isinstance(ref, str) else None
+    if match is None:
+        return None, None  # not a name: validation says so
     base, index = match.group("base"), match.group("index")
     value = shapes.get(base)
     if value is None:
