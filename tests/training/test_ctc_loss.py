@@ -42,9 +42,9 @@ def test_masked_logits_end_where_their_mask_ends_and_other_padding_values_work()
 def test_a_model_trains_with_the_ctc_loss_named_in_a_spec_s_words():
     loss = build_loss(LossChoice.model_validate({"CTCLoss": {"blank": 0}}))
     model = keras.Sequential([keras.Input((7, 3)), keras.layers.Dense(4)])
-    model.compile(optimizer=keras.optimizers.Adam(0.05), loss=loss)
+    model.compile(optimizer=keras.optimizers.Adam(0.1), loss=loss)
     x = np.random.default_rng(0).normal(size=(2, 7, 3)).astype("float32")
-    history = model.fit(x, LABELS, epochs=20, verbose=0, batch_size=2)
+    history = model.fit(x, LABELS, epochs=6, verbose=0, batch_size=2)
     assert history.history["loss"][-1] < history.history["loss"][0]
     restored = keras.losses.deserialize(keras.losses.serialize(loss))
     assert isinstance(restored, CTCLoss) and restored.blank == 0
