@@ -85,3 +85,39 @@ expect: {params: 17, output_shapes: {dense_1: [null, 4]}}
     assert result.exit_code == 1
     assert "the model has 18 parameters; the spec expects 17 (difference +1)" in result.output
     assert "output 'dense_1' has shape [None, 3], the spec expects [None, 4]" in result.output
+
+
+SHIPPED = sorted((REPO_ROOT / "specs").glob("*.yaml"))
+
+
+def test_validate_s_count_is_every_shipped_spec_s_expected_count():
+    """No TensorFlow: each example's `expect.params` is the count Keras gives (the spec
+    tests build them and check it), and validation works out the same number."""
+    from compiler.api import load_spec
+    from compiler.spec.shapes import reaching
+
+    for path in SHIPPED:
+        spec = load_spec(path)
+        report = spec.shape_report
+        used = reaching(spec.outputs, spec.entries, spec.instances)
+        assert report.total_params(used) == spec.expect.params, path.name
+        for name, shape in spec.expect.output_shapes.items():
+            assert list(report.shape_of(dict(spec.output_aliases).get(name, name))) == shape
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_validate_s_count_and_shapes_are_keras_s_for_every_shipped_spec(path):
+    from compiler.api import build, load_spec
+    from compiler.spec.shapes import reaching
+
+    spec = load_spec(path)
+    result = build(spec, check_expect=False)
+    report = spec.shape_report
+    assert report.total_params(reaching(spec.outputs, spec.entries, spec.instances)) \
+        == result.total_params
+    assert [report.shape_of(ref) for ref in spec.outputs] == [
+        tuple(None if d is None else int(d) for d in t.shape) for t in result.model.outputs]
+    for layer in result.model.layers:
+        if layer.name in report.params:
+            assert report.params[layer.name] == layer.count_params(), layer.name
