@@ -107,6 +107,8 @@ def _count(layer: Any, shapes: list[Shape]) -> int | None:
 
 
 class _Propagation:
+    """The shape rules run entry by entry (also as the layer list is expanded)."""
+
     def __init__(self, entries: list[tuple[Any, Any]], instances: dict[str, Any]):
         self.by_name = {entry.name: (entry, layer) for entry, layer in entries}
         self.instances = instances

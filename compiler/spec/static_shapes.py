@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.spec.shapes import infer_shapes
+from compiler.spec.shapes import _Propagation
 
 
 def _input_shapes(tree: Any) -> dict[str, tuple]:
@@ -27,18 +27,21 @@ def _input_shapes(tree: Any) -> dict[str, tuple]:
 
 
 def static_shape(expander: Any, flat: str) -> tuple | None:
-    """The shape of the flat layer (or input) ``flat``, from the entries expanded so far."""
+    """The shape of the flat layer (or input) ``flat``, from the entries expanded so far.
+
+    The shape rules run once per entry: each call goes on from where the last one stopped.
+    """
     from compiler.spec.validate import validate_entry_quietly
 
-    cache = expander.__dict__.setdefault("_validated", {})
-    entries = expander.entries
-    layers = []
-    for entry in entries:
-        if entry.name not in cache:
-            cache[entry.name] = validate_entry_quietly(entry)
-        layers.append(cache[entry.name])
-    report = infer_shapes(_input_shapes(expander.root), list(zip(entries, layers, strict=True)),
-                          expander.instances)
-    shape = report.shape_of(flat)
+    state = expander.__dict__.get("_static_shapes")
+    if state is None:
+        state = expander._static_shapes = [_Propagation([], expander.instances), 0]
+        state[0].report.shapes.update(_input_shapes(expander.root))
+    propagation, done = state
+    for entry in expander.entries[done:]:
+        layer = validate_entry_quietly(entry)
+        propagation.by_name[entry.name] = (entry, layer)
+        propagation.run(entry, layer)
+    state[1] = len(expander.entries)
+    shape = propagation.report.shape_of(flat)
     return shape if isinstance(shape, tuple) else None
-
