@@ -10,17 +10,25 @@ from custom_layers import losses, metrics, schedules  # noqa: F401  (training ob
 from custom_layers.additive_attention import BahdanauAttention
 from custom_layers.attention_decoder import AttentionDecoder
 from custom_layers.cast import Cast
+from custom_layers.channel_padding import ChannelPadding
+from custom_layers.ctc_loss import CTCLoss
 from custom_layers.maxout import Maxout
 from custom_layers.minimal_gru import MinimalGRU
 from custom_layers.minimal_gru_cell import MinimalGRUCell
 from custom_layers.pairwise_distance import PairwiseDistance
+from custom_layers.position_embedding import PositionEmbedding
+from custom_layers.sampling import Sampling
 
 __all__ = [
     "AttentionDecoder",
     "BahdanauAttention",
     "Cast",
+    "CTCLoss",
+    "ChannelPadding",
     "Maxout",
     "MinimalGRU",
     "MinimalGRUCell",
     "PairwiseDistance",
+    "PositionEmbedding",
+    "Sampling",
 ]

@@ -16,6 +16,7 @@ from compiler.cli.options import (
     out_option,
     quiet_tensorflow,
     set_option,
+    submodel_option,
 )
 from compiler.errors import NNCompileError, UsageError
 from compiler.model_folder import ModelFolder
@@ -39,10 +40,11 @@ QUANTIZATIONS = ("dynamic", "float16", "int8")
 @set_option
 @allow_outside_option
 @out_option
+@submodel_option
 @click.pass_context
 def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: str | None, allow_select_ops: bool,
            tolerance: float | None, overrides: tuple[str, ...], allow_outside: bool,
-           out_root: str) -> None:
+           out_root: str, submodel: str | None = None) -> None:
     """Export MODEL (a .keras file or a saved_models/<name>/ folder) or SPEC (.yaml).
 
     A SPEC is built untrained and exported, which is useful to check that a
@@ -85,6 +87,15 @@ def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: 
         data_spec = _training_spec(source, spec, sets, allow_outside)
         name = spec.name if spec is not None else model.name
         folder = ModelFolder.for_spec(name, out_root) if given_out else source
+    if submodel is not None:  # the part of the graph, into <out>/<name>_<submodel>/
+        from compiler.build.submodel import build_submodel
+
+        if spec is None:
+            raise UsageError(f"--submodel needs the model's spec; {path} has none")
+        model, spec = build_submodel(spec, submodel, model)
+        data_spec = None
+        folder = ModelFolder.for_spec(spec, out_root if given_out or path.suffix in
+                                      (".yaml", ".yml") else str(source.path.parent))
     base = spec.export.options("tflite") if spec is not None and spec.export is not None \
         else TfliteOptions()
     changes = {"allow_select_ops": allow_select_ops or base.allow_select_ops}
@@ -106,14 +117,15 @@ def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: 
                        err=True)
     # A trained folder's own record of its encoding is the truth; data read again
     # serve to calibrate and measure.
-    recorded = None if from_spec else source.metadata().get("preprocessing") or None
+    recorded = None if from_spec or submodel else \
+        source.metadata().get("preprocessing") or None
     folder.check_writable()
     with folder.lock("export"):
         reports = export_from_spec(
             model, spec, folder, data_bundle=data, formats=list(formats) or None,
             tflite_options=options, preprocessing=recorded,
         )
-        if from_spec:
+        if from_spec and submodel is None:
             folder.write_run(spec)
     for report in reports:
         click.echo(report.summary())

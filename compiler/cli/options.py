@@ -35,6 +35,11 @@ out_option = click.option(
     type=click.Path(file_okay=False), help="Folder that holds the <name>/ model folders.")
 
 
+submodel_option = click.option(
+    "--submodel", metavar="NAME",
+    help="Export the spec's sub-model NAME (under `submodels:`) instead of the whole model.")
+
+
 def output_option(help: str, *, required: bool = False, default: str | None = None):
     """``-o/--output FILE``: the file a verb writes (``help`` says which)."""
     return click.option(

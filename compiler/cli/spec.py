@@ -36,9 +36,16 @@ def validate(specs: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
         except SpecError as err:
             problems.extend(err.problems)
             continue
+        from compiler.spec.shapes import describe, expect_problems
+
+        found = spec.shape_report.located + expect_problems(spec)
+        if found:  # what `build` would refuse, found without building
+            problems.extend(found)
+            continue
         count = len(spec.entries)
         click.echo(f"{path}: ok ({spec.name}: {count} layer{'s' if count != 1 else ''}, "
                    f"outputs {', '.join(spec.outputs)})")
+        click.echo(describe(spec))
     if problems:
         raise SpecError(problems)
 

@@ -80,6 +80,15 @@ class Attention(LayerSpec):
     def estimate_params(self, shapes):
         return int(self.use_scale) + int(self.score_mode == "concat")
 
+    def infer_output_shape(self, shapes):
+        query, value = shapes[0], shapes[1]
+        out = (query[0], query[1], value[-1])
+        scores = (query[0], query[1], value[1])
+        return [out, scores] if self.return_attention_scores else out
+
+    def count_params(self, shapes):
+        return self.estimate_params(shapes)
+
     def build(self):
         import keras
 
@@ -146,6 +155,21 @@ class MultiHeadAttention(LayerSpec):
         bias = int(self.use_bias)
         return (heads * kd * (query + bias) + heads * kd * (key + bias)
                 + heads * vd * (value + bias) + out * (heads * vd + bias))
+
+    def infer_output_shape(self, shapes):
+        query = shapes[0]
+        value = shapes[1] if len(shapes) > 1 else query
+        out = (query[0], query[1], self.output_shape_size(query))
+        scores = (query[0], self.num_heads, query[1], value[1])
+        return [out, scores] if self.return_attention_scores else out
+
+    def output_shape_size(self, query: tuple) -> int | None:
+        return self.output_shape if self.output_shape is not None else query[-1]
+
+    def count_params(self, shapes):
+        if any(s[-1] is None for s in shapes):
+            return None
+        return self.estimate_params(shapes)
 
     def build(self):
         import keras

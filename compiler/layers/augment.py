@@ -22,6 +22,12 @@ class _Augment(LayerSpec):
                                 sources[0])
         return None
 
+    def infer_output_shape(self, shapes):
+        return tuple(shapes[0])
+
+    def count_params(self, shapes):
+        return 0
+
     def make(self, cls_name: str, *args, **kwargs):
         import keras
 
@@ -107,6 +113,9 @@ class RandomCrop(_Augment):
 
     height: PositiveInt
     width: PositiveInt
+
+    def infer_output_shape(self, shapes):
+        return (shapes[0][0], self.height, self.width, shapes[0][-1])
 
     def build(self):
         import keras

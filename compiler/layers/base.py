@@ -10,9 +10,9 @@ imports TensorFlow.
 # pydantic evaluates a class's string annotations again for every subclass, which
 # `nncompile validate` pays for at start-up.
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from compiler.layers.params import (
     Initializer,
@@ -52,6 +52,22 @@ class LayerSpec(StrictModel):
         """Explain why these input shapes cannot work, before Keras sees them."""
         return None
 
+    def infer_output_shape(self, shapes: list[tuple]) -> Any:
+        """The shape of this layer's output for inputs of these shapes, without TensorFlow.
+
+        Shapes have the batch axis first; a size not known is None. Returns a
+        tuple, a list of tuples for a layer with several outputs (``name[1]``),
+        or None when this layer type does not say (validation then knows
+        nothing of the shapes after it, and `build` checks them). Raise
+        :class:`ShapeProblem` for inputs Keras would refuse.
+        """
+        return None
+
+    def count_params(self, shapes: list[tuple]) -> int | None:
+        """The number of weights Keras creates for inputs of these shapes (as
+        ``layer.count_params()``), or None when it is not known here."""
+        return None
+
     def estimate_params(self, shapes: list[tuple] | None) -> int:
         """About how many weights the Keras layer will create for inputs of these shapes.
 
@@ -75,12 +91,41 @@ class LayerSpec(StrictModel):
         return {"name": self.name, "trainable": self.trainable}
 
 
+class ShapeProblem(ValueError):
+    """Inputs of shapes a layer cannot take, found by its shape rule (a located message)."""
+
+
+class SameShape:
+    """Mixin of a layer whose output has its input's shape and which has no weights."""
+
+    def infer_output_shape(self, shapes: list[tuple]) -> Any:
+        return tuple(shapes[0])
+
+    def count_params(self, shapes: list[tuple]) -> int | None:
+        return 0
+
+
+def known(*sizes: Any) -> bool:
+    """Whether every size is known (not None)."""
+    return all(size is not None for size in sizes)
+
+
+def _no_identity_bias(value: Any) -> Any:
+    name = value if isinstance(value, str) else next(iter(value)) if isinstance(value, dict) \
+        else None
+    if name in ("identity", "orthogonal"):
+        raise ValueError(f"`{name}` makes a matrix, and a bias is a vector (one value per "
+                         "unit): use zeros, ones or {constant: {value: ...}}")
+    return value
+
+
 class WeightedSpec(LayerSpec):
     """A layer with a kernel and a bias: initialisers and regularisers attach here."""
 
     kernel_initializer: Initializer | None = None
-    """Initial kernel weights, e.g. he_normal, glorot_uniform (= xavier), {random_normal: {stddev: 0.01}}."""
-    bias_initializer: Initializer | None = None
+    """Initial kernel weights, e.g. he_normal, glorot_uniform (= xavier),
+    {random_normal: {stddev: 0.01}}."""
+    bias_initializer: Annotated[Initializer | None, AfterValidator(_no_identity_bias)] = None
     """Initial biases (default zeros)."""
     kernel_regularizer: Regularizer | None = None
     """Weight penalty on the kernel, e.g. {l2: 1e-4}."""
@@ -88,6 +133,15 @@ class WeightedSpec(LayerSpec):
     """Weight penalty on the bias."""
     activity_regularizer: Regularizer | None = None
     """Penalty on the layer's output."""
+
+    def initializer_problem(self, kernel: tuple, bias: tuple) -> str | None:
+        """Why a constant initialiser's list does not fit the kernel or bias, or None."""
+        from compiler.layers.params import constant_problem
+
+        if None in kernel:
+            return None
+        return (constant_problem("kernel_initializer", self.kernel_initializer, kernel)
+                or constant_problem("bias_initializer", self.bias_initializer, bias))
 
     def weight_kwargs(self, prefix: str = "kernel") -> dict[str, Any]:
         out: dict[str, Any] = {}

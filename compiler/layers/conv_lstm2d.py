@@ -106,6 +106,19 @@ class ConvLSTM(SpatialSpec, RecurrentSpec):
         return 4 * self.filters * (window * (input_size(shapes) + self.filters)
                                    + int(self.use_bias))
 
+    def infer_output_shape(self, shapes):
+        state, _ = self.state_shape(shapes[0])
+        batch = shapes[0][0]
+        out = (batch, shapes[0][1], *state) if self.return_sequences else (batch, *state)
+        return [out, (batch, *state), (batch, *state)] if self.return_state else out
+
+    def count_params(self, shapes):
+        channels = shapes[0][-1]
+        if channels is None:
+            return None
+        return 4 * self.filters * (self.window(self.kernel) * (channels + self.filters)
+                                   + int(self.use_bias))
+
     def build(self):
         kwargs = self.weight_kwargs()
         if self.recurrent_initializer is not None:

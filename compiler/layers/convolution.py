@@ -31,6 +31,24 @@ from compiler.layers.params import (
 )
 from compiler.layers.spatial import AnyRank, SpatialSpec, keras_class, shown, sizes
 
+
+def _channels(shape: tuple) -> int | None:
+    return shape[-1]
+
+
+def transpose_output(size: int | None, kernel: int, stride: int, padding: str,
+                     output_padding: int | None, dilation: int) -> int | None:
+    """Length along one axis after a transposed convolution, as Keras computes it."""
+    if size is None:
+        return None
+    span = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        extra = max(span, stride) - span if output_padding is None else output_padding
+        return (size - 1) * stride + span + extra
+    if output_padding is None:
+        return size * stride
+    return (size - 1) * stride + span % 2 + output_padding
+
 AnyPadding = PaddingMode | NonNegativeInt | tuple
 
 
@@ -95,13 +113,34 @@ class Convolution(SpatialSpec, WeightedSpec):
         return dilation_without_strides(dilation, info)
 
     def check_shapes(self, shapes, sources):
+        channels = shapes[0][-1]
+        kernel = (*sizes(self.kernel, self.dims),
+                  None if channels is None else channels // self.groups, self.filters)
         return (self.rank_problem(shapes, sources)
                 or self.window_problem(shapes, sources, self.kernel, self.padding,
-                                       self.dilation))
+                                       self.dilation)
+                or self.initializer_problem(kernel, (self.filters,)))
 
     def estimate_params(self, shapes):
         channels = max(1, input_size(shapes) // self.groups)
         return self.filters * (self.window(self.kernel) * channels + int(self.use_bias))
+
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        if shape[-1] is not None and shape[-1] % self.groups:
+            from compiler.layers.base import ShapeProblem
+
+            raise ShapeProblem(f"{self.type_name}: {shape[-1]} input channels of "
+                               f"'{self.inputs[0]}' do not split into {self.groups} groups")
+        out = self.windowed(shape, self.kernel, self.strides, self.padding, self.dilation)
+        return (shape[0], *out, self.filters)
+
+    def count_params(self, shapes):
+        channels = _channels(shapes[0])
+        if channels is None:
+            return None
+        return self.filters * (self.window(self.kernel) * (channels // self.groups)
+                               + int(self.use_bias))
 
     def build(self):
         mode, pad = padding_layer(self, self.padding)
@@ -156,6 +195,21 @@ class ConvTranspose(SpatialSpec, WeightedSpec):
         return self.filters * (self.window(self.kernel) * input_size(shapes)
                                + int(self.use_bias))
 
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        pads = (sizes(self.output_padding, self.dims) if self.output_padding is not None
+                else (None,) * self.dims)
+        out = tuple(transpose_output(n, k, s, self.padding, p, d) for n, k, s, p, d in zip(
+            self.spatial(shape), sizes(self.kernel, self.dims), sizes(self.strides, self.dims),
+            pads, sizes(self.dilation, self.dims), strict=True))
+        return (shape[0], *out, self.filters)
+
+    def count_params(self, shapes):
+        channels = _channels(shapes[0])
+        if channels is None:
+            return None
+        return self.filters * (self.window(self.kernel) * channels + int(self.use_bias))
+
     def build(self):
         return self.keras_class()(
             self.filters, self.kernel, strides=self.strides, padding=self.padding,
@@ -201,6 +255,18 @@ class DepthwiseConvolution(SpatialSpec, WeightedSpec):
         depth = input_size(shapes) * self.depth_multiplier
         return depth * (self.window(self.kernel) + int(self.use_bias))
 
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        out = self.windowed(shape, self.kernel, self.strides, self.padding, self.dilation)
+        channels = _channels(shape)
+        return (shape[0], *out, None if channels is None else channels * self.depth_multiplier)
+
+    def count_params(self, shapes):
+        channels = _channels(shapes[0])
+        if channels is None:
+            return None
+        return channels * self.depth_multiplier * (self.window(self.kernel) + int(self.use_bias))
+
     def build(self):
         mode, pad = padding_layer(self, self.padding)
         conv = self.keras_class()(
@@ -244,6 +310,19 @@ class SeparableConvolution(SpatialSpec):
 
     def estimate_params(self, shapes):
         depth = input_size(shapes) * self.depth_multiplier
+        return (depth * self.window(self.kernel) + depth * self.filters
+                + self.filters * int(self.use_bias))
+
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        out = self.windowed(shape, self.kernel, self.strides, self.padding, self.dilation)
+        return (shape[0], *out, self.filters)
+
+    def count_params(self, shapes):
+        channels = _channels(shapes[0])
+        if channels is None:
+            return None
+        depth = channels * self.depth_multiplier
         return (depth * self.window(self.kernel) + depth * self.filters
                 + self.filters * int(self.use_bias))
 

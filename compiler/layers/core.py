@@ -8,6 +8,8 @@ from pydantic import AliasChoices, Field
 
 from compiler.layers.base import (
     LayerSpec,
+    SameShape,
+    ShapeProblem,
     WeightedSpec,
     input_size,
     input_volume,
@@ -41,6 +43,18 @@ class Dense(WeightedSpec):
     def estimate_params(self, shapes):
         return self.units * (input_size(shapes) + int(self.use_bias))
 
+    def infer_output_shape(self, shapes):
+        if shapes[0][-1] is None:
+            raise ShapeProblem(f"dense needs the size of the last axis of its input; "
+                               f"'{self.inputs[0]}' has shape {_shape(shapes[0])}")
+        return (*shapes[0][:-1], self.units)
+
+    def count_params(self, shapes):
+        return self.units * (shapes[0][-1] + int(self.use_bias))
+
+    def check_shapes(self, shapes, sources):
+        return self.initializer_problem((shapes[0][-1], self.units), (self.units,))
+
     def build(self):
         import keras
 
@@ -49,7 +63,7 @@ class Dense(WeightedSpec):
 
 
 @register("activation")
-class Activation(LayerSpec):
+class Activation(SameShape, LayerSpec):
     """An activation function as its own layer, e.g. `- activation: relu`."""
 
     shorthand = "activation"
@@ -63,12 +77,15 @@ class Activation(LayerSpec):
 
 
 @register("leaky_relu", keras=("LeakyReLU",))
-class LeakyReLU(LayerSpec):
+class LeakyReLU(SameShape, LayerSpec):
     """max(x, slope·x)."""
 
     shorthand = "negative_slope"
-    negative_slope: Annotated[float, Field(ge=0)] = 0.3
-    """Slope for negative inputs."""
+    # Keras 2 called it `alpha` (`LeakyReLU(alpha=0.2)` in many examples); it is read as
+    # negative_slope, which spec.resolved.yaml then says.
+    negative_slope: Annotated[float, Field(ge=0)] = Field(
+        0.3, validation_alias=AliasChoices("negative_slope", "alpha"))
+    """Slope for negative inputs (Keras 2's `alpha`)."""
 
     def build(self):
         import keras
@@ -77,7 +94,7 @@ class LeakyReLU(LayerSpec):
 
 
 @register("relu", keras=("ReLU",))
-class ReLU(LayerSpec):
+class ReLU(SameShape, LayerSpec):
     """The rectifier as a layer: min(max(x, 0), max_value); optional slope below `threshold`."""
 
     shorthand = "max_value"  # `- relu: 6`, as Keras's ReLU(6.0)
@@ -102,6 +119,12 @@ class PReLU(LayerSpec):
     def estimate_params(self, shapes):
         return input_volume(shapes)
 
+    def infer_output_shape(self, shapes):
+        return tuple(shapes[0])
+
+    def count_params(self, shapes):
+        return _volume(shapes[0][1:])
+
     def build(self):
         import keras
 
@@ -109,7 +132,7 @@ class PReLU(LayerSpec):
 
 
 @register("elu")
-class ELU(LayerSpec):
+class ELU(SameShape, LayerSpec):
     """Exponential linear unit with scale alpha."""
 
     alpha: Annotated[float, Field(gt=0)] = 1.0
@@ -122,7 +145,7 @@ class ELU(LayerSpec):
 
 
 @register("softmax")
-class Softmax(LayerSpec):
+class Softmax(SameShape, LayerSpec):
     """Softmax over an axis."""
 
     axis: int = -1
@@ -146,6 +169,13 @@ class Maxout(WeightedSpec):
     def estimate_params(self, shapes):
         return self.units * self.pieces * (input_size(shapes) + 1)
 
+    def infer_output_shape(self, shapes):
+        return (*shapes[0][:-1], self.units)
+
+    def count_params(self, shapes):
+        features = shapes[0][-1]
+        return None if features is None else self.units * self.pieces * (features + 1)
+
     def build(self):
         from custom_layers.maxout import Maxout as MaxoutLayer
 
@@ -153,7 +183,7 @@ class Maxout(WeightedSpec):
 
 
 @register("dropout")
-class Dropout(LayerSpec):
+class Dropout(SameShape, LayerSpec):
     """Randomly zero a fraction `rate` of inputs during training (inverted dropout)."""
 
     shorthand = "rate"
@@ -193,8 +223,25 @@ def _shape(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
+def _volume(sizes) -> int | None:
+    """The product of the sizes, or None when one is not known."""
+    total = 1
+    for size in sizes:
+        if size is None:
+            return None
+        total *= size
+    return total
+
+
+def _axis(shape, axis: int):
+    try:
+        return shape[axis]
+    except IndexError:
+        return None
+
+
 @register("spatial_dropout1d")
-class SpatialDropout1D(LayerSpec):
+class SpatialDropout1D(SameShape, LayerSpec):
     """Drop whole feature maps of a sequence."""
 
     shorthand = "rate"
@@ -208,7 +255,7 @@ class SpatialDropout1D(LayerSpec):
 
 
 @register("spatial_dropout2d")
-class SpatialDropout2D(LayerSpec):
+class SpatialDropout2D(SameShape, LayerSpec):
     """Drop whole feature maps of an image."""
 
     shorthand = "rate"
@@ -221,7 +268,7 @@ class SpatialDropout2D(LayerSpec):
 
 
 @register("gaussian_noise")
-class GaussianNoise(LayerSpec):
+class GaussianNoise(SameShape, LayerSpec):
     """Add zero-mean Gaussian noise during training."""
 
     shorthand = "stddev"
@@ -234,7 +281,7 @@ class GaussianNoise(LayerSpec):
 
 
 @register("gaussian_dropout")
-class GaussianDropout(LayerSpec):
+class GaussianDropout(SameShape, LayerSpec):
     """Multiply by 1-centred Gaussian noise during training."""
 
     shorthand = "rate"
@@ -264,6 +311,13 @@ class BatchNorm(LayerSpec):
     def estimate_params(self, shapes):
         return 4 * input_size(shapes, self.axis)
 
+    def infer_output_shape(self, shapes):
+        return tuple(shapes[0])
+
+    def count_params(self, shapes):
+        channels = _axis(shapes[0], self.axis)
+        return None if channels is None else channels * (2 + int(self.center) + int(self.scale))
+
     def build(self):
         import keras
 
@@ -281,6 +335,13 @@ class LayerNorm(LayerSpec):
 
     def estimate_params(self, shapes):
         return 2 * input_size(shapes, self.axis)
+
+    def infer_output_shape(self, shapes):
+        return tuple(shapes[0])
+
+    def count_params(self, shapes):
+        size = _axis(shapes[0], self.axis)
+        return None if size is None else 2 * size
 
     def build(self):
         import keras
@@ -316,6 +377,13 @@ class GroupNorm(LayerSpec):
 
     def estimate_params(self, shapes):
         return (int(self.center) + int(self.scale)) * input_size(shapes, self.axis)
+
+    def infer_output_shape(self, shapes):
+        return tuple(shapes[0])
+
+    def count_params(self, shapes):
+        size = _axis(shapes[0], self.axis)
+        return None if size is None else (int(self.center) + int(self.scale)) * size
 
     def build(self):
         import keras
@@ -356,6 +424,17 @@ class Normalization(LayerSpec):
                         f"the input from '{sources[0]}' has {size} features")
         return None
 
+    def infer_output_shape(self, shapes):
+        return tuple(shapes[0])
+
+    def count_params(self, shapes):
+        if self.mean is not None:
+            return 0  # fixed statistics are constants, not weights
+        if self.axis is None:
+            return 3  # one mean, one variance and the count of examples adapted on
+        size = _axis(shapes[0], self.axis)
+        return None if size is None else 2 * size + 1
+
     def build(self):
         import keras
 
@@ -364,7 +443,7 @@ class Normalization(LayerSpec):
 
 
 @register("rescaling")
-class Rescaling(LayerSpec):
+class Rescaling(SameShape, LayerSpec):
     """x · scale + offset, e.g. scale 1/255 for pixel values."""
 
     shorthand = "scale"
@@ -392,6 +471,12 @@ class Rescaling(LayerSpec):
 @register("flatten")
 class Flatten(LayerSpec):
     """Flatten each example to a vector."""
+
+    def infer_output_shape(self, shapes):
+        return (shapes[0][0], _volume(shapes[0][1:]))
+
+    def count_params(self, shapes):
+        return 0
 
     def build(self):
         import keras
@@ -424,6 +509,15 @@ class Reshape(LayerSpec):
                     f"(shape {tuple(given)} from '{sources[0]}')")
         return None
 
+    def infer_output_shape(self, shapes):
+        size = _volume(shapes[0][1:])
+        known_part = _volume([d for d in self.shape if d != -1])
+        return (shapes[0][0], *[(size // known_part if size is not None and known_part else None)
+                                if d == -1 else d for d in self.shape])
+
+    def count_params(self, shapes):
+        return 0
+
     def build(self):
         import keras
 
@@ -436,6 +530,16 @@ class Permute(LayerSpec):
 
     shorthand = "dims"
     dims: list[PositiveInt]
+
+    def infer_output_shape(self, shapes):
+        rest = shapes[0][1:]
+        if sorted(self.dims) != list(range(1, len(rest) + 1)):
+            raise ShapeProblem(f"permute: dims {list(self.dims)} must order the axes 1 to "
+                               f"{len(rest)} of '{self.inputs[0]}' {_shape(shapes[0])}")
+        return (shapes[0][0], *[rest[d - 1] for d in self.dims])
+
+    def count_params(self, shapes):
+        return 0
 
     def build(self):
         import keras
@@ -450,6 +554,15 @@ class RepeatVector(LayerSpec):
     shorthand = "n"
     n: PositiveInt
 
+    def infer_output_shape(self, shapes):
+        if len(shapes[0]) != 2:
+            raise ShapeProblem(rank_message("repeat_vector", "vectors (features)", shapes[0],
+                                            self.inputs[0]))
+        return (shapes[0][0], self.n, shapes[0][1])
+
+    def count_params(self, shapes):
+        return 0
+
     def build(self):
         import keras
 
@@ -457,7 +570,7 @@ class RepeatVector(LayerSpec):
 
 
 @register("identity")
-class Identity(LayerSpec):
+class Identity(SameShape, LayerSpec):
     """Pass the input through unchanged (a named point in the graph)."""
 
     def build(self):
@@ -482,6 +595,12 @@ class Embedding(LayerSpec):
     def estimate_params(self, shapes):
         return self.input_dim * self.output_dim
 
+    def infer_output_shape(self, shapes):
+        return (*shapes[0], self.output_dim)
+
+    def count_params(self, shapes):
+        return self.input_dim * self.output_dim
+
     def build(self):
         import keras
 
@@ -495,7 +614,7 @@ class Embedding(LayerSpec):
 
 
 @register("masking")
-class Masking(LayerSpec):
+class Masking(SameShape, LayerSpec):
     """Mask time steps whose features all equal `mask_value` (padded steps)."""
 
     mask_value: float = 0.0
@@ -513,7 +632,7 @@ class Masking(LayerSpec):
 
 
 @register("cast")
-class Cast(LayerSpec):
+class Cast(SameShape, LayerSpec):
     """Change the dtype of the input (e.g. token ids read as float)."""
 
     shorthand = "dtype"

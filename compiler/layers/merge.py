@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from compiler.layers.base import LayerSpec, register
+from compiler.layers.base import LayerSpec, ShapeProblem, register
 
 
 def _show(shape) -> str:
@@ -46,6 +46,15 @@ class _Elementwise(LayerSpec):
                 return (f"{self.type_name} needs equal shapes, got {_show(shapes[0])} from "
                         f"'{sources[0]}' and {_show(shape)} from '{source}'")
         return None
+
+    def infer_output_shape(self, shapes):
+        merged = tuple(shapes[0])
+        for shape in shapes[1:]:
+            merged = _broadcast(merged, tuple(shape), self.ranks_may_differ)
+        return merged
+
+    def count_params(self, shapes):
+        return 0
 
     def build(self):
         import keras
@@ -121,6 +130,17 @@ class Concatenate(LayerSpec):
                         f"{_show(first)} from '{sources[0]}' and {_show(shape)} from '{source}'")
         return None
 
+    def infer_output_shape(self, shapes):
+        rank = len(shapes[0])
+        axis = self.axis if self.axis >= 0 else rank + self.axis
+        sizes = [s[axis] for s in shapes]
+        out = [next((s[i] for s in shapes if s[i] is not None), None) for i in range(rank)]
+        out[axis] = None if None in sizes else sum(sizes)
+        return (shapes[0][0], *out[1:])
+
+    def count_params(self, shapes):
+        return 0
+
     def build(self):
         import keras
 
@@ -135,6 +155,22 @@ class Dot(LayerSpec):
     max_inputs = 2
     axes: int | tuple[int, int] = -1
     normalize: bool = False
+
+    def infer_output_shape(self, shapes):
+        a, b = list(shapes[0]), list(shapes[1])
+        axes = (self.axes, self.axes) if isinstance(self.axes, int) else self.axes
+        axes = [x % len(s) for x, s in zip(axes, (a, b), strict=True)]
+        if None not in (a[axes[0]], b[axes[1]]) and a[axes[0]] != b[axes[1]]:
+            raise ShapeProblem(f"dot: axis {axes[0]} of '{self.inputs[0]}' {_show(a)} and "
+                               f"axis {axes[1]} of '{self.inputs[1]}' {_show(b)} must have "
+                               "the same size")
+        a.pop(axes[0])
+        b.pop(axes[1])
+        out = a + b[1:]
+        return tuple(out + [1] if len(out) == 1 else out)
+
+    def count_params(self, shapes):
+        return 0
 
     def build(self):
         import keras
@@ -156,6 +192,12 @@ class Distance(LayerSpec):
             return (f"distance needs equal shapes, got {_show(shapes[0])} from '{sources[0]}' "
                     f"and {_show(shapes[1])} from '{sources[1]}'")
         return None
+
+    def infer_output_shape(self, shapes):
+        return (shapes[0][0], 1)
+
+    def count_params(self, shapes):
+        return 0
 
     def build(self):
         from custom_layers import PairwiseDistance

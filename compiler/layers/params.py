@@ -56,6 +56,36 @@ InitializerName = Annotated[Literal[tuple(INITIALIZERS)],  # type: ignore[valid-
                             BeforeValidator(_snake_name)]
 
 
+# A constant initialiser's value as a list, nested up to four deep (a conv kernel).
+ConstantList = (list[float] | list[list[float]] | list[list[list[float]]]
+                | list[list[list[list[float]]]])
+
+
+def list_shape(value: Any) -> tuple[int, ...]:
+    """The shape of a nested list of numbers: [[1, 2, 3], [4, 5, 6]] → (2, 3)."""
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def constant_problem(what: str, value: Any, weight: tuple) -> str | None:
+    """Why a constant initialiser's list does not fit a weight of shape ``weight``, or None."""
+    if not (isinstance(value, dict) and "constant" in value):
+        return None
+    given = value["constant"].value
+    if not isinstance(given, list):
+        return None
+    shape = list_shape(given)
+    fits = len(shape) <= len(weight) and all(
+        g in (1, w) for g, w in zip(reversed(shape), reversed(weight), strict=False))
+    if fits:
+        return None
+    return (f"`{what}` {{constant: ...}} has a list of shape {list(shape)}, which does not "
+            f"broadcast to the weight's shape {list(weight)}")
+
+
 class InitializerArgs(StrictModel):
     """Arguments of a parameterised initialiser, e.g. `{random_normal: {stddev: 0.01}}`."""
 
@@ -63,7 +93,9 @@ class InitializerArgs(StrictModel):
     stddev: Annotated[float, Field(gt=0)] | None = None
     minval: float | None = None
     maxval: float | None = None
-    value: float | None = None
+    value: float | ConstantList | None = None
+    """The constant: one number, or a list (nested for a matrix) that broadcasts to the
+    weight's shape, e.g. one value per unit for a bias."""
     gain: Annotated[float, Field(gt=0)] | None = None
     scale: Annotated[float, Field(gt=0)] | None = None
     mode: Literal["fan_in", "fan_out", "fan_avg"] | None = None

@@ -32,6 +32,14 @@ class Pooling(SpatialSpec):
         return (self.rank_problem(shapes, sources)
                 or self.window_problem(shapes, sources, self.pool, self.padding))
 
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        strides = self.strides if self.strides is not None else self.pool
+        return (shape[0], *self.windowed(shape, self.pool, strides, self.padding), shape[-1])
+
+    def count_params(self, shapes):
+        return 0
+
     def build(self):
         return self.keras_class()(self.pool, strides=self.strides, padding=self.padding,
                                   **self.common())
@@ -56,6 +64,15 @@ class GlobalPooling(SpatialSpec):
 
     def check_shapes(self, shapes, sources):
         return self.rank_problem(shapes, sources)
+
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        if self.keepdims:
+            return (shape[0], *(1,) * self.dims, shape[-1])
+        return (shape[0], shape[-1])
+
+    def count_params(self, shapes):
+        return 0
 
     def build(self):
         return self.keras_class()(keepdims=self.keepdims, **self.common())

@@ -121,6 +121,23 @@ class _Recurrent(RecurrentSpec):
     def estimate_params(self, shapes):
         return self.gates * self.units * (input_size(shapes) + self.units + 2)
 
+    def infer_output_shape(self, shapes):
+        batch, steps = shapes[0][0], shapes[0][1]
+        out = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return [out] + [(batch, self.units)] * len(self.state_names)
+        return out
+
+    def bias_count(self) -> int:
+        """The biases of one layer: one per unit of each gate."""
+        return self.gates * self.units * int(self.use_bias)
+
+    def count_params(self, shapes):
+        features = shapes[0][-1]
+        if features is None:
+            return None
+        return self.gates * self.units * (features + self.units) + self.bias_count()
+
     def rnn_kwargs(self) -> dict[str, Any]:
         kwargs = self.weight_kwargs()
         if self.recurrent_initializer is not None:
@@ -178,6 +195,10 @@ class GRU(_Gated):
     gates: ClassVar[int] = 3
     reset_after: bool = True
     """Apply the reset gate after the matrix product (cuDNN-compatible)."""
+
+    def bias_count(self):
+        # reset_after keeps separate input and recurrent biases: (2, 3·units).
+        return super().bias_count() * (2 if self.reset_after else 1)
 
     def rnn_kwargs(self):
         return super().rnn_kwargs() | {"reset_after": self.reset_after}
@@ -296,6 +317,24 @@ class Bidirectional(LayerSpec):
     def estimate_params(self, shapes):
         return 2 * self.inner().estimate_params(shapes)
 
+    def infer_output_shape(self, shapes):
+        inner = self.inner()
+        result = inner.infer_output_shape(shapes[:1])
+        out, states = (result[0], result[1:]) if isinstance(result, list) else (result, [])
+        if self.merge_mode == "concat":
+            merged = [(*out[:-1], None if out[-1] is None else 2 * out[-1])]
+        elif self.merge_mode is None:
+            merged = [out, out]
+        else:
+            merged = [out]
+        if states or self.merge_mode is None:
+            return merged + list(states) * 2
+        return merged[0]
+
+    def count_params(self, shapes):
+        count = self.inner().count_params(shapes[:1])
+        return None if count is None else 2 * count
+
     def build(self):
         import keras
 
@@ -369,6 +408,16 @@ class TimeDistributed(LayerSpec):
         step = [(s[0],) + tuple(s[2:]) for s in shapes] if shapes else None
         return self.inner().estimate_params(step)
 
+    def infer_output_shape(self, shapes):
+        step = [(s[0],) + tuple(s[2:]) for s in shapes]
+        out = self.inner().infer_output_shape(step)
+        if out is None or isinstance(out, list):
+            return None
+        return (out[0], shapes[0][1], *out[1:])
+
+    def count_params(self, shapes):
+        return self.inner().count_params([(s[0],) + tuple(s[2:]) for s in shapes])
+
     def build(self):
         import keras
 
@@ -406,6 +455,21 @@ class AdditiveAttention(LayerSpec):
     def estimate_params(self, shapes):
         values = input_size([shapes[1]]) if shapes and len(shapes) > 1 else 1
         return self.units * (input_size(shapes) + values + 3)
+
+    def infer_output_shape(self, shapes):
+        query, values = shapes[0], shapes[1]
+        batch = query[0]
+        if len(query) == 3:
+            out, scores = (batch, query[1], values[-1]), (batch, query[1], values[1])
+        else:
+            out, scores = (batch, values[-1]), (batch, values[1])
+        return [out, scores] if self.return_attention_scores else out
+
+    def count_params(self, shapes):
+        query, values = shapes[0][-1], shapes[1][-1]
+        if query is None or values is None:
+            return None
+        return self.units * (query + values + 1 + 2 * int(self.use_bias))
 
     def build(self):
         from custom_layers import BahdanauAttention

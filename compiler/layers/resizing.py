@@ -7,7 +7,7 @@
 from typing import Any
 
 from compiler.layers.params import NonNegativeInt, axis_widths, per_axis
-from compiler.layers.spatial import AnyRank, SpatialSpec, side_widths
+from compiler.layers.spatial import AnyRank, SpatialSpec, side_widths, sizes
 
 AnyWidths = NonNegativeInt | tuple
 
@@ -23,6 +23,15 @@ class ZeroPadding(SpatialSpec):
 
     def check_shapes(self, shapes, sources):
         return self.rank_problem(shapes, sources)
+
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        out = [None if n is None else n + a + b for n, (a, b) in
+               zip(self.spatial(shape), side_widths(self.padding, self.dims), strict=True)]
+        return (shape[0], *out, shape[-1])
+
+    def count_params(self, shapes):
+        return 0
 
     def build(self):
         return self.keras_class()(self.padding, **self.common())
@@ -51,6 +60,15 @@ class Cropping(SpatialSpec):
                 or _cropped_away(shapes[0], side_widths(self.cropping, self.dims), sources[0],
                                  self.type_name))
 
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        out = [None if n is None else n - a - b for n, (a, b) in
+               zip(self.spatial(shape), side_widths(self.cropping, self.dims), strict=True)]
+        return (shape[0], *out, shape[-1])
+
+    def count_params(self, shapes):
+        return 0
+
     def build(self):
         return self.keras_class()(self.cropping, **self.common())
 
@@ -66,6 +84,15 @@ class UpSampling(SpatialSpec):
 
     def check_shapes(self, shapes, sources):
         return self.rank_problem(shapes, sources)
+
+    def infer_output_shape(self, shapes):
+        shape = shapes[0]
+        out = [None if n is None else n * k for n, k in
+               zip(self.spatial(shape), sizes(self.size, self.dims), strict=True)]
+        return (shape[0], *out, shape[-1])
+
+    def count_params(self, shapes):
+        return 0
 
     def options(self) -> dict[str, Any]:
         """Keras arguments of this rank's class beyond the size."""

@@ -71,6 +71,22 @@ class AttentionDecoder(LayerSpec):
                 + attention * (self.units + encoder + 3)
                 + self.vocab_size * (self.units + encoder + 1))
 
+    def infer_output_shape(self, shapes):
+        batch, steps, sources = shapes[0][0], shapes[1][1], shapes[0][1]
+        return [(batch, steps, self.vocab_size), (batch, steps, sources)]
+
+    def count_params(self, shapes):
+        encoder = shapes[0][-1]
+        if encoder is None:
+            return None
+        u, e = self.units, self.embedding_dim
+        gates = {"gru": 3, "lstm": 4, "minimal_gru": 2, "simple_rnn": 1}[self.cell]
+        biases = {"gru": 6, "lstm": 4, "minimal_gru": 2, "simple_rnn": 1}[self.cell] * u
+        attention = self.attention_units or u
+        return (self.vocab_size * e + gates * u * (e + encoder + u) + biases
+                + u * (encoder + 1) + attention * (u + encoder + 3)
+                + self.vocab_size * (u + encoder + 1))
+
     def build(self):
         from custom_layers.attention_decoder import AttentionDecoder as Layer
 

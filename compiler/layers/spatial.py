@@ -64,6 +64,22 @@ def shown(value: Any) -> str:
     return str(value) if isinstance(value, int) else "[" + ", ".join(map(str, value)) + "]"
 
 
+def window_output(size: int | None, window: int, stride: int, padding: Any,
+                  dilation: int = 1) -> int | None:
+    """Length along one axis after a window (kernel, pool) slides over it, as Keras computes it.
+
+    ``padding`` is `valid`, `same`, `causal` or ``(before, after)`` zeros added first.
+    """
+    if size is None:
+        return None
+    if padding in ("same", "causal"):
+        return -(-size // stride)
+    if not isinstance(padding, str):
+        size += padding[0] + padding[1]
+    span = (window - 1) * dilation + 1
+    return (size - span) // stride + 1 if size >= span else 0
+
+
 class SpatialSpec(LayerSpec):
     """A layer type over ``dims`` spatial axes; its family's base is generic in ``dims``."""
 
@@ -145,6 +161,21 @@ class SpatialSpec(LayerSpec):
                         f"{pad}) along axis {first + axis} of shape {tuple(shapes[0][1:])} "
                         f"from '{sources[0]}'; use padding: same or a smaller kernel")
         return None
+
+    def spatial(self, shape: tuple) -> tuple:
+        """The spatial sizes of an input of this layer."""
+        first = 1 + self.leading_axes
+        return tuple(shape[first:first + self.dims])
+
+    def windowed(self, shape: tuple, window: Any, strides: Any, padding: Any,
+                 dilation: Any = 1) -> tuple:
+        """The spatial sizes after sliding ``window`` over those of ``shape``."""
+        widths = padding if isinstance(padding, str) else side_widths(padding, self.dims)
+        return tuple(
+            window_output(n, k, s, widths if isinstance(widths, str) else widths[axis], d)
+            for axis, (n, k, s, d) in enumerate(zip(
+                self.spatial(shape), sizes(window, self.dims), sizes(strides, self.dims),
+                sizes(dilation, self.dims), strict=True)))
 
     def window(self, value: Any) -> int:
         """Number of taps of a per-axis window: `3` over two axes is 9."""

@@ -21,7 +21,21 @@ A block is a small named graph with parameters::
 
 Inside a block, ``inputs:`` may name the block's inputs (``in`` by default)
 and the block's own layers; the instance's output is its last layer (or the
-layer named by ``output:``).
+layer named by ``output:``). A block with several outputs lists them::
+
+    blocks:
+      residual:
+        outputs: [res, skip]          # the instance's name alone stands for `res`
+        layers: [...]
+    layers:
+      - residual: {repeat: 4, name: wave}
+      - add: {inputs: ["wave_*.skip"]}   # wave_1.skip, ..., wave_4.skip
+
+From outside, ``instance.name`` reaches any layer of an instance by the name it
+has in the block (``down_1.conv2``, and ``outer.inner.conv`` through nested
+blocks), and ``*`` in a reference matches several names, in the order they were
+made. Inside a block, ``shape(in)`` is the static shape of a block input (batch
+axis first), so that ``filters: ${shape(in)[-1] * 4}`` needs no parameter.
 """
 
 from __future__ import annotations
@@ -34,6 +48,7 @@ from compiler.errors import did_you_mean
 from compiler.layers import canonical_type
 from compiler.spec.expressions import (
     FAILED,
+    SHAPE_ORACLE,
     ExpressionError,
     FailedVariable,
     comma_split_hint,
@@ -98,6 +113,8 @@ class Instance:
     entries: list[str]
     output: str
     local_inputs: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    """The block's named outputs (``outputs:``) → their flat names, in order."""
 
 
 @dataclass
@@ -112,11 +129,13 @@ class Expansion:
 class _Scope:
     """Names visible while expanding one list (the top level or a block body)."""
 
-    def __init__(self, mapping: dict[str, str], prefix: str, what: str):
+    def __init__(self, mapping: dict[str, str], prefix: str, what: str,
+                 variables: dict | None = None):
         self.mapping = dict(mapping)  # name as written → flat name
         self.prefix = prefix
         self.what = what
         self.no_input = what  # why a layer with no `inputs:` and none above has no input
+        self.variables = variables or {}  # what a repeated layer's copies are substituted with
 
 
 class Expander:
@@ -199,6 +218,15 @@ class Expander:
         out = []
         for ref in refs:
             base, index = _split_ref(ref)
+            if "*" in base and base not in scope.mapping:
+                # `*` stands for any characters but a dot: `wave_*.skip` is each instance's
+                # skip output, and `wave_*` the instances, not every layer inside them.
+                pattern = re.compile("[^.]*".join(re.escape(p) for p in base.split("*")))
+                matched = list(dict.fromkeys(
+                    flat for name, flat in scope.mapping.items() if pattern.fullmatch(name)))
+                if matched:
+                    out.extend(flat + index for flat in matched)
+                    continue
             if base in scope.mapping:
                 out.append(scope.mapping[base] + index)
             else:
@@ -234,9 +262,14 @@ class Expander:
             self.problems.add(name_problem(base), locate(params, ("name",)),
                               _ctx(format_path(path + (kind, "name")), context))
             return previous
+        deferred = getattr(params, "deferred", False)
         for r in range(repeat):
             one = copy_tree(params)
             del one["repeat"]
+            if deferred:  # each copy's own $index and $number (variables.substitute)
+                variables = dict(scope.variables, index=r, number=r + 1)
+                variables.pop("instance", None)
+                substitute(one, variables, path + (kind,), self.root, self.problems)
             if isinstance(base, str) and repeat > 1:
                 one["name"] = f"{base}{r + 1}" if base[-1:] in "_-" else f"{base}_{r + 1}"
             if r > 0:
@@ -244,6 +277,43 @@ class Expander:
             previous = self.add_entry(kind, one, item, path, scope, previous, context,
                                       instance, mark) or previous
         return previous
+
+    def block_outputs(self, block: dict, block_name: str, inner: _Scope, mark: Mark | None,
+                      display: str) -> dict[str, str]:
+        """A block's `outputs: [res, skip]` → their flat names in this instance."""
+        wanted = block.get("outputs")
+        if wanted is None:
+            return {}
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        named = {}
+        for name in wanted if isinstance(wanted, list) else []:
+            if isinstance(name, str) and name in inner.mapping:
+                named[name] = inner.mapping[name]
+            else:
+                self.problems.add(f"block '{block_name}' lists the output '{name}', which is "
+                                  f"none of its layers{did_you_mean(str(name), inner.mapping)}",
+                                  mark, display)
+        return named
+
+    def shape_oracle(self, block_inputs: dict[str, str], scope: _Scope):
+        """``shape(name)`` inside a block: the static shape of a block input or earlier layer."""
+
+        def shape(name: str) -> list:
+            flat = block_inputs.get(name) or scope.mapping.get(name)
+            if flat is None:
+                raise ExpressionError(f"shape(): '{name}' is neither an input of the block "
+                                      f"({', '.join(block_inputs)}) nor a layer above it")
+            from compiler.spec.static_shapes import static_shape
+
+            found = static_shape(self, flat)
+            if found is None:
+                raise ExpressionError(f"shape(): the shape of '{name}' is not known before "
+                                      "building (a layer above it has no shape rule, or an "
+                                      "input has a variable size there)")
+            return list(found)
+
+        return shape
 
     def skip(self, name: Any, params: Any, scope: _Scope, previous: str | None,
              mark: Mark | None, display: str) -> None:
@@ -381,9 +451,11 @@ class Expander:
                 inst = self.auto_name(block_name, scope.prefix)
             if not self.claim(inst, mark, display):
                 return None
-            variables = dict(self.variables)
+            variables = dict(scope.variables)
             variables.update(values)
             variables.update(index=r, number=r + 1, instance=inst)
+            variables[SHAPE_ORACLE] = self.shape_oracle(dict(zip(block_inputs, actual,
+                                                                 strict=False)), scope)
             body = copy_tree(block.get("layers"))
             inner_ctx = f"in '{inst}', {display}"
             body_path = ("blocks", block_name, "layers")
@@ -402,9 +474,10 @@ class Expander:
                 return None
             if len(self.problems.items) > problems_before:
                 return None
-            inner_scope = _Scope(dict(zip(block_inputs, actual)), inst + "_",
+            inner_scope = _Scope(dict(zip(block_inputs, actual, strict=False)), inst + "_",
                                  f"inside block '{block_name}' a layer can take inputs from the "
-                                 f"block's inputs ({', '.join(block_inputs)}) and layers above it")
+                                 f"block's inputs ({', '.join(block_inputs)}) and layers above it",
+                                 variables)
             first = len(self.entries)
             last = self.expand_list(body, body_path, inner_scope, actual[0], inner_ctx, inst,
                                     depth + 1)
@@ -412,16 +485,26 @@ class Expander:
             wanted = block.get("output")
             if wanted:
                 last = inner_scope.mapping.get(wanted, last)
+            named = self.block_outputs(block, block_name, inner_scope, mark, display)
+            if named:
+                last = next(iter(named.values()))
             if trainable is not None:
                 for e in self.entries[first:]:
                     if isinstance(e.params, dict):
                         e.params.setdefault("trainable", trainable)
             self.instances[inst] = Instance(inst, block_name, actual, members, last or actual[0],
-                                            list(block_inputs))
+                                            list(block_inputs), named)
             self.aliases[inst] = last or actual[0]
             local = base_name if (base_name and repeat == 1) else inst[len(scope.prefix):]
             scope.mapping[local] = self.aliases[inst]
             scope.mapping[inst] = self.aliases[inst]
+            # `wave_2.skip`, `down_1.conv2`: the instance's layers by the names they have
+            # in the block (its inputs are the caller's own names already).
+            for inner, flat in inner_scope.mapping.items():
+                if inner in block_inputs or inner.startswith(inst + "_"):
+                    continue
+                for outer in dict.fromkeys((f"{local}.{inner}", f"{inst}.{inner}")):
+                    scope.mapping.setdefault(outer, flat)
             actual = [self.aliases[inst]]
             output = self.aliases[inst]
         return output
@@ -477,10 +560,10 @@ def expand_layers(tree: PosDict, variables: dict, problems: Problems, input_name
                          "`output:`)", locate(tree, bpath), format_path(bpath))
             continue
         unknown = [k for k in block if k not in ("params", "layers", "inputs", "output",
-                                                 "description")]
+                                                 "outputs", "description")]
         for key in unknown:
             problems.add(f"unknown key '{key}' in a block"
-                         f"{did_you_mean(key, ['params', 'layers', 'inputs', 'output'])}",
+                         f"{did_you_mean(key, ['params', 'layers', 'inputs', 'outputs'])}",
                          locate(tree, bpath + (key,), key=True), format_path(bpath + (key,)))
         if not isinstance(block.get("layers"), list) or not block.get("layers"):
             problems.add("a block needs a non-empty `layers:` list", locate(tree, bpath),
@@ -495,7 +578,8 @@ def expand_layers(tree: PosDict, variables: dict, problems: Problems, input_name
     for name in input_names:
         expander.taken.add(name)
     scope = _Scope({n: n for n in input_names}, "",
-                   "a layer can take inputs from the spec's `inputs:` and layers above it")
+                   "a layer can take inputs from the spec's `inputs:` and layers above it",
+                   variables)
     if len(input_names) > 1:
         # Only a spec with one input feeds it to the first layer by default; with
         # several (perhaps merged in from a spec it `extends:`) say which there are.

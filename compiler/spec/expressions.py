@@ -2,9 +2,11 @@
 
 Expressions are parsed with :mod:`ast` and evaluated by walking the tree over a
 closed set of node types: numbers, strings, list literals, variables,
-+ - * / // % **, comparisons, ``and``/``or``/``not``, ``a if c else b`` and a few
-pure functions. Nothing is ever
-``eval``-ed, attributes and subscripts do not exist, and results are bounded:
++ - * / // % **, comparisons, ``and``/``or``/``not``, ``a if c else b``, indexing
+of lists and text (``$kernels[$index]``, ``shape(in)[-1]``) and a few pure
+functions, among them ``len()`` and, inside a block, ``shape(name)``: the static
+shape of a block input (or of a layer above the block). Nothing is ever
+``eval``-ed, attributes do not exist, and results are bounded:
 every intermediate value is checked, text is never repeated or ``%``-formatted,
 and arguments that would make Python work for minutes (``round(x, -10**9)``)
 are refused before the call.
@@ -43,17 +45,22 @@ _COMPARE = {
 }
 _FUNCTIONS = {
     "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
-    "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt, "str": str,
+    "floor": math.floor, "ceil": math.ceil, "sqrt": math.sqrt, "str": str, "len": len,
+    "shape": None,  # reads the shape oracle a block puts among its variables (SHAPE_ORACLE)
 }
+# The key under which a block's variables hold the function giving a layer's shape; not a
+# word, so no `$name` can reach it.
+SHAPE_ORACLE = "\x00shape"
+_SHAPE_CALL = re.compile(r"\bshape\(\s*\$?([A-Za-z_][A-Za-z0-9_.\-]*)\s*\)")
 # Everything Python can raise while computing with the allowed operations.
 _ARITHMETIC_ERRORS = (TypeError, ValueError, ArithmeticError)
 # Node types a bare expression (`min($a, 3)`, without `${...}`) may consist of.
 _EXPRESSION_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Call,
                      ast.Name, ast.Constant, ast.Load, ast.operator, ast.unaryop, ast.cmpop,
-                     ast.List, ast.Tuple, ast.BoolOp, ast.boolop)
+                     ast.List, ast.Tuple, ast.BoolOp, ast.boolop, ast.Subscript)
 
-_ALLOWED = ("numbers, 'text', [lists], $variables, + - * / // % **, comparisons, and/or/not, "
-            "if/else, " + ", ".join(f"{f}()" for f in _FUNCTIONS))
+_ALLOWED = ("numbers, 'text', [lists], $variables, $list[i], + - * / // % **, comparisons, "
+            "and/or/not, if/else, " + ", ".join(f"{f}()" for f in _FUNCTIONS))
 
 _VAR_TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
@@ -165,12 +172,12 @@ def _is_bare_expression(text: str) -> bool | None:
     ``min($a, 3)`` and ``3 + $a`` are (the README promises `min($a, $b)`);
     ``conv_$i``, ``block $i`` and ``x-$i`` are not: a bare word that is not a
     ``$variable`` or a function name makes the string text with variables in it.
-    None: an expression over variables only that indexes one (``$a[0]``), which
-    expressions do not do: an error rather than the text '[1, 2][0]'.
+    None: an expression over variables that slices one (``$a[1:]``), which
+    expressions do not do: an error rather than the text '[1, 2][1:]'.
     """
     if "${" in text or "$$" in text or "$" not in text:
         return False
-    source = _VAR_TOKEN.sub(lambda m: _MARK + m.group(1), text)
+    source = _VAR_TOKEN.sub(lambda m: _MARK + m.group(1), _quote_shape_names(text))
     if "$" in source:
         return False
     try:
@@ -180,17 +187,22 @@ def _is_bare_expression(text: str) -> bool | None:
     if isinstance(tree.body, ast.Tuple):
         return False  # "$a, $b" is text, as it always was; a list is written [$a, $b]
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    indexed = False
     for node in ast.walk(tree):
-        if isinstance(node, ast.Subscript):
-            indexed = True
-        elif not isinstance(node, _EXPRESSION_NODES + (ast.Slice,)):
+        if isinstance(node, ast.Slice):
+            return None  # `$a[1:]`: an expression, but slices are not allowed
+        if not isinstance(node, _EXPRESSION_NODES):
             return False  # e.g. "$name.csv": text with a variable in it
         if isinstance(node, ast.Name) and not (
                 node.id.startswith(_MARK) or node.id in ("true", "false")
                 or (node.id in _FUNCTIONS and id(node) in called)):
             return False
-    return None if indexed else True
+    return True
+
+
+def _quote_shape_names(text: str) -> str:
+    """``shape(in)`` → ``shape('in')``: the argument is a layer's name, not a variable
+    (and `in`, the default name of a block's input, is a Python keyword)."""
+    return _SHAPE_CALL.sub(lambda m: f"shape('{m.group(1)}')", text)
 
 
 def _format(value: Any, text: str) -> str:
@@ -203,7 +215,7 @@ def _format(value: Any, text: str) -> str:
 
 def evaluate(expression: str, variables: dict[str, Any]) -> Any:
     """Evaluate one arithmetic expression; ``$`` before names is optional."""
-    source = _VAR_TOKEN.sub(r"\1", expression).strip()
+    source = _VAR_TOKEN.sub(r"\1", _quote_shape_names(expression)).strip()
     if not source:
         raise ExpressionError("empty expression")
     try:
@@ -229,7 +241,8 @@ def _lookup(name: str, variables: dict[str, Any]) -> Any:
         if name in BLOCK_VARIABLES:
             # `{units: $index * 8, repeat: 3}` on a plain layer or a block use.
             hint = ("; $index, $number and $instance exist only inside a block's layers, "
-                    "for the copy being made: compute the value there from them")
+                    "for the copy being made: compute the value there from them ($index and "
+                    "$number also in a layer with `repeat:`, for each of its copies)")
         raise ExpressionError(
             f"unknown variable '${name}'{did_you_mean(name, variables)} (known: {known}){hint}")
     value = variables[name]
@@ -268,7 +281,7 @@ class _Evaluator:
         if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
             # `$a == 1`, and chains as in Python: `0 < $a <= 3`
             left = self.visit(node.left)
-            for op, comparator in zip(node.ops, node.comparators):
+            for op, comparator in zip(node.ops, node.comparators, strict=False):
                 right = self.visit(comparator)
                 if not self.compare(op, left, right):
                     return False
@@ -294,6 +307,8 @@ class _Evaluator:
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in _FUNCTIONS and not node.keywords):
             return self.call(node.func.id, [self.visit(a) for a in node.args])
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            return self.index(self.visit(node.value), self.visit(node.slice))
         raise ExpressionError(f"'{self.expression}' uses something expressions do not allow "
                               f"(allowed: {_ALLOWED})")
 
@@ -340,7 +355,35 @@ class _Evaluator:
             raise self.fail(f"cannot compare {kind_of(left)} and {kind_of(right)} "
                             f"with {_SYMBOL[type(op)]}") from None
 
+    def index(self, value: Any, position: Any) -> Any:
+        """`$kernels[$index]`, `shape(in)[-1]`: one item of a list or text."""
+        if not isinstance(value, (list, tuple, str)):
+            raise self.fail(f"cannot index {kind_of(value)}: only lists and text have items")
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise self.fail(f"a list index is a whole number, got {kind_of(position)}")
+        if not -len(value) <= position < len(value):
+            raise self.fail(f"index {position} is outside the list of {len(value)} item(s) "
+                            f"(from 0 to {len(value) - 1}, or -1 for the last)")
+        return self.check(value[position])
+
+    def shape(self, args: list[Any]) -> Any:
+        oracle = self.variables.get(SHAPE_ORACLE) if isinstance(self.variables, dict) else None
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise self.fail("shape() takes the name of one layer or block input, e.g. "
+                            "shape(in)[-1]")
+        if oracle is None:
+            raise self.fail("shape() reads the shape of a block's input, so it exists only "
+                            "inside a block's layers")
+        try:
+            return oracle(args[0])
+        except ExpressionError as err:
+            raise self.fail(str(err)) from None
+
     def call(self, name: str, args: list[Any]) -> Any:
+        if name == "shape":
+            return self.shape(args)
+        if name == "len" and (len(args) != 1 or not isinstance(args[0], (list, tuple, str))):
+            raise self.fail("len() takes one list or text")
         if name == "round" and len(args) == 2 and (
                 not isinstance(args[1], int) or abs(args[1]) > MAX_ROUND_DIGITS):
             raise self.fail(f"round(): the number of digits must be a whole number from "

@@ -54,6 +54,10 @@ def _layer_schema(cls, defs: dict[str, Any]) -> dict[str, Any]:
         schema["properties"]["inputs"] = {"anyOf": [{"type": "string"}, inputs],
                                           "description": inputs.get("description", "")}
     schema["properties"].pop("type_name", None)
+    schema["properties"]["repeat"] = {
+        "type": "integer", "minimum": 0,
+        "description": "Copies of this layer in a chain (name_1, name_2, ...); $index and "
+                       "$number are each copy's own"}
     schema.pop("title", None)
     options: list[dict[str, Any]] = [schema, {"type": "null"}]
     if cls.shorthand:
@@ -166,6 +170,11 @@ def _build_schema() -> dict[str, Any]:
                 "inputs": {"anyOf": [{"type": "string"},
                                      {"type": "array", "items": {"type": "string"}}]},
                 "output": {"type": "string"},
+                "outputs": {"anyOf": [{"type": "string"},
+                                      {"type": "array", "items": {"type": "string"}}],
+                            "description": "The block's outputs, by the names of its layers: "
+                                           "`instance.name` from outside; the instance's own "
+                                           "name stands for the first"},
                 "description": {"type": "string"},
                 "layers": layer_list,
             },

@@ -7,6 +7,7 @@ user wrote them, all at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,15 +30,50 @@ class Problems:
             raise SpecError(self.deduplicated())
 
     def deduplicated(self) -> list[Problem]:
-        """One problem per position: a value that failed to resolve is not also mistyped."""
+        """One problem per position: a value that failed to resolve is not also mistyped,
+        and a mistake inside a block is reported once, naming every instance it is in."""
         seen, out = set(), []
-        for problem in self.items:
+        for problem in _merge_instances(self.items):
             loc = problem.location
             key = (loc.file, loc.line, loc.col, loc.path) if loc.line is not None else id(problem)
             if key not in seen:
                 seen.add(key)
                 out.append(problem)
         return out
+
+
+_IN_INSTANCE = re.compile(r"^(?P<path>.*) \(in (?P<names>'[^()]*'), (?P<use>[^()]*)\)$")
+
+
+def _merge_instances(items: list[Problem]) -> list[Problem]:
+    """Problems that differ only in the block instance they are in (``(in 's_2',
+    layers[0].b)``) become one, at the line in the block, that names the instances."""
+    groups: dict[tuple, list[str]] = {}
+    first: dict[tuple, int] = {}
+    out: list[Problem | tuple] = []
+    for problem in items:
+        loc = problem.location
+        match = _IN_INSTANCE.match(loc.path or "") if loc.line is not None else None
+        if match is None:
+            out.append(problem)
+            continue
+        key = (loc.file, loc.line, loc.col, match.group("path"), match.group("use"),
+               problem.message)
+        if key not in groups:
+            groups[key], first[key] = [], len(out)
+            out.append(key)
+        groups[key].append(match.group("names"))
+    merged = []
+    for item in out:
+        if isinstance(item, Problem):
+            merged.append(item)
+            continue
+        file, line, col, path, use, message = item
+        names = list(dict.fromkeys(groups[item]))
+        where = (f"in {names[0]}" if len(names) == 1 else
+                 f"in block instances {', '.join(names)}")
+        merged.append(Problem(message, Location(file, line, col, f"{path} ({where}, {use})")))
+    return merged
 
 
 def format_path(parts: tuple | list) -> str:

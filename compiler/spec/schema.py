@@ -79,6 +79,18 @@ class ExpectSpec(StrictModel):
     """Output shape per output name, batch dimension included as null: {digit: [null, 10]}."""
 
 
+class SubmodelSpec(StrictModel):
+    """A model made of part of the graph, exported on its own (a VAE's decoder, an encoder)."""
+
+    inputs: Annotated[list[str], Field(min_length=1)]
+    """Layers (or spec inputs) whose outputs become its inputs, e.g. [z]; each gets an input
+    of that layer's shape, and the layers before it are not part of the sub-model."""
+    outputs: Annotated[list[str], Field(min_length=1)]
+    """Layers whose outputs are its outputs; they must depend on its inputs only."""
+    description: str | None = None
+    """Free text."""
+
+
 # The top level of a spec file, as written: the root of the JSON Schema (its
 # docstring is what editors show). Validation checks the plain keys here in one
 # pass; `vars`, `blocks` and `layers` are resolved and checked on their own, and
@@ -112,6 +124,10 @@ class SpecDocument(StrictModel):
     """How to train."""
     export: Any = None
     """Formats written after training."""
+    submodels: dict[Name, SubmodelSpec] = Field(default_factory=dict)
+    """Parts of the graph that `nncompile export --submodel NAME` writes as models of their
+    own: {decoder: {inputs: [z], outputs: [image]}}. Names may be block outputs and inner
+    layers (`wave_2.skip`)."""
 
 
 SECTIONS: tuple[str, ...] = tuple(SpecDocument.model_fields)
@@ -162,6 +178,11 @@ class Spec:
     """Whether file references may leave the spec's folder (--allow-outside)."""
     overrides: tuple[str, ...] = ()
     """The `--set` overrides this spec was loaded with."""
+    submodels: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    """`submodels:` by name: (its inputs, its outputs) as flat layer names."""
+    shape_report: Any = None
+    """The shapes and weight counts validation worked out (a
+    :class:`compiler.spec.shapes.ShapeReport`), without TensorFlow."""
 
     @property
     def base_dir(self) -> Path:
@@ -186,6 +207,10 @@ class Spec:
         tree.pop("blocks", None)
         tree.pop("vars", None)
         tree["outputs"] = list(self.outputs)
+        if self.submodels:  # flat names: the resolved spec has no blocks to look them up in
+            tree["submodels"] = {name: {**tree.get("submodels", {}).get(name, {}),
+                                        "inputs": list(ins), "outputs": list(outs)}
+                                 for name, (ins, outs) in self.submodels.items()}
         return tree
 
 

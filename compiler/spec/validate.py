@@ -36,6 +36,7 @@ from compiler.spec.schema import (
     SpecDocument,
     section_model,
 )
+from compiler.spec.shapes import ShapeReport, infer_shapes
 
 _REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
 _CODE_TYPES = {"lambda", "python", "eval", "exec", "code", "function", "custom", "tfoplambda"}
@@ -55,10 +56,12 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
     _check_param_budget(expansion.entries, layers, problems)
     outputs = _resolve_outputs(tree, expansion, problems)
     _check_apply_targets(expansion, layers, problems)
+    submodels = _resolve_submodels(tree, expansion, document, problems)
     if not resolved.allow_outside:
         _check_file_references(sections, tree, resolved.source, problems)
     problems.raise_if_any()
     assert document is not None  # its problems would have been raised
+    report = _shapes(tree, expansion, layers, outputs)
     # A block instance named in `outputs:` stands for its last layer; `expect:`
     # may use either name.
     written = tree.get("outputs")
@@ -82,7 +85,34 @@ def validate_spec(resolved: ResolvedSpec) -> Spec:
         source_path=resolved.source,
         allow_outside=resolved.allow_outside,
         overrides=resolved.overrides,
+        submodels=submodels,
+        shape_report=report,
     )
+
+
+def _shapes(tree: PosDict, expansion: Expansion, layers: list[Any],
+            outputs: list[str]) -> ShapeReport:
+    """Every layer's shape rule, from the inputs on: the mismatches `build` would find.
+
+    They are kept in the report (``report.located``), not raised: `nncompile validate`
+    reports them, while a library caller gets them from `build`, as it always has.
+    """
+    inputs = {}
+    raw = tree.get("inputs")
+    for name, value in (raw.items() if isinstance(raw, dict) else []):
+        inputs[name] = (None, *value["shape"])
+    report = infer_shapes(inputs, list(zip(expansion.entries, layers, strict=True)),
+                          expansion.instances)
+    located = Problems()
+    for entry, message in report.problems:
+        mark, display = entry.where()
+        located.add(message, mark, display)
+    for i, ref in enumerate(outputs):
+        message = report.output_problem(ref)
+        if message:
+            located.add(message, locate(tree, ("outputs", i)), f"outputs[{i}]")
+    report.located = located.deduplicated()
+    return report
 
 
 def _validate_document(tree: PosDict, problems: Problems) -> SpecDocument | None:
@@ -130,6 +160,11 @@ def _check_file_references(sections: dict[str, Section], tree: PosDict, source: 
             if message is not None:
                 where = (key, *reference.where)
                 problems.add(message, locate(tree, where), format_path(where))
+
+
+def validate_entry_quietly(entry: Entry) -> Any:
+    """The validated layer of ``entry``, or None; its problems are left for validation."""
+    return _validate_entry(entry, Problems())
 
 
 def _validate_entry(entry: Entry, problems: Problems) -> Any:
@@ -211,6 +246,32 @@ def _resolve_outputs(tree: PosDict, expansion: Expansion, problems: Problems) ->
             continue
         flat = expansion.names[base]
         out.append(flat + (f"[{match.group('index')}]" if match and match.group("index") else ""))
+    return out
+
+
+def _resolve_submodels(tree: PosDict, expansion: Expansion, document: SpecDocument | None,
+                       problems: Problems) -> dict[str, tuple[list[str], list[str]]]:
+    """`submodels:` with their inputs and outputs as flat layer names."""
+    if document is None:
+        return {}
+    known = dict(expansion.names)
+    known.update({e.name: e.name for e in expansion.entries})
+    out = {}
+    for name, sub in document.submodels.items():
+        flat: dict[str, list[str]] = {}
+        for key in ("inputs", "outputs"):
+            flat[key] = []
+            for i, ref in enumerate(getattr(sub, key)):
+                match = _REF.match(ref)
+                base = match.group("base") if match else ref
+                if base not in known:
+                    problems.add(f"unknown layer '{ref}'{did_you_mean(base, known)}",
+                                 locate(tree, ("submodels", name, key, i)),
+                                 f"submodels.{name}.{key}[{i}]")
+                    continue
+                index = match.group("index") if match else None
+                flat[key].append(known[base] + (f"[{index}]" if index else ""))
+        out[name] = (flat["inputs"], flat["outputs"])
     return out
 
 

@@ -27,6 +27,18 @@ from compiler.spec.located import Problems, format_path, locate
 _DEFERRED_SECTIONS = ("blocks", "vars", "description")
 
 
+def _repeated_layer(item: Any, blocks: Any) -> dict | None:
+    """The parameters of a plain layer entry with `repeat:` (not a block use), or None."""
+    if not (isinstance(item, dict) and len(item) == 1):
+        return None
+    (kind, params), = item.items()
+    if not isinstance(params, PosDict) or "repeat" not in params:
+        return None
+    if isinstance(blocks, dict) and kind in blocks:
+        return None
+    return params
+
+
 def resolve_variables(tree: PosDict, problems: Problems) -> dict[str, Any]:
     """Evaluate ``vars:`` (which may refer to each other) and return them."""
     raw = tree.get("vars") or {}
@@ -107,7 +119,18 @@ def substitute(node: Any, variables: dict, path: tuple, root: Any,
             node[key] = substitute(node[key], variables, path + (key,), root, problems)
         return node
     if isinstance(node, list):
+        blocks = root.get("blocks") if isinstance(root, dict) else None
         for i, item in enumerate(node):
+            params = _repeated_layer(item, blocks) if path[-1:] == ("layers",) else None
+            if params is not None:
+                # `- dense: {units: $index * 8, repeat: 3}`: each copy is substituted
+                # when it is made, with its own $index and $number (see blocks.py);
+                # only the count is needed now.
+                params["repeat"] = substitute(params["repeat"], variables,
+                                              path + (i, next(iter(item)), "repeat"), root,
+                                              problems)
+                params.deferred = True  # read by Expander.repeat_layer
+                continue
             node[i] = substitute(item, variables, path + (i,), root, problems)
         return node
     if is_expression(node):

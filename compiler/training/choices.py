@@ -73,6 +73,7 @@ KERAS_CHOICE_NAMES = {
     "f1_score": "f1", "early_stopping": "early_stopping", "model_checkpoint": "checkpoint",
     "reduce_lr_on_plateau": "reduce_on_plateau", "csv_logger": "csv_logger",
     "tensor_board": "tensorboard",
+    "ctc_loss": "ctc",
 }
 
 

@@ -221,6 +221,15 @@ class ContrastiveParams(StrictModel):
     """Distance beyond which dissimilar pairs cost nothing."""
 
 
+class CTCParams(StrictModel):
+    """CTC loss of per-step logits (batch, steps, classes) against padded label sequences."""
+
+    blank: Annotated[int, Field(ge=0)] = 0
+    """Index of CTC's blank class."""
+    pad: int = 0
+    """Label value that pads the targets; label lengths count the others."""
+
+
 LOSSES: dict[str, type[StrictModel]] = {
     "mse": NoParams,
     "mae": NoParams,
@@ -229,6 +238,7 @@ LOSSES: dict[str, type[StrictModel]] = {
     "categorical_crossentropy": CrossentropyParams,
     "sparse_categorical_crossentropy": SparseCrossentropyParams,
     "contrastive": ContrastiveParams,
+    "ctc": CTCParams,
 }
 LossChoice = single_key_choice("loss", LOSSES)
 

@@ -27,6 +27,7 @@ from compiler.layers import LAYER_TYPES, all_layer_classes, layer_class
 from compiler.layers.base import REGISTRY, LayerSpec
 from tests.helpers import load_text, module_exists, spec_text
 from tests.layers.cases_3d import CASES as CASES_3D
+from tests.layers.cases_spec_language import CASES as CASES_SPEC_LANGUAGE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BATCH = 2
@@ -524,6 +525,7 @@ CASES: dict[str, Case] = {
                         check=same_as_input),
 }
 CASES.update({name: Case(**fields) for name, fields in CASES_3D.items()})
+CASES.update({name: Case(**fields) for name, fields in CASES_SPEC_LANGUAGE.items()})
 
 
 def random_inputs(case: Case, seed: int = 0) -> dict[str, np.ndarray]:

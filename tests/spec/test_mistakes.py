@@ -594,13 +594,13 @@ def test_arithmetic_on_numbers_and_unknown_operations_are_explained(write_spec):
           - rescaling: {scale: 1/255}
           - flatten
           - dense: {units: 64 * 2}
-          - dense: {units: "$pads[0]"}
+          - dense: {units: "$pads[0:1]"}
     """))
     assert out == [
-        "spec.yaml:8:20: layers[3].dense.units: '$pads[0]' uses something expressions do not "
-        "allow (allowed: numbers, 'text', [lists], $variables, + - * / // % **, comparisons, "
-        "and/or/not, if/else, min(), max(), abs(), int(), float(), round(), floor(), ceil(), "
-        "sqrt(), str())",
+        "spec.yaml:8:20: layers[3].dense.units: '$pads[0:1]' uses something expressions do not "
+        "allow (allowed: numbers, 'text', [lists], $variables, $list[i], + - * / // % **, "
+        "comparisons, and/or/not, if/else, min(), max(), abs(), int(), float(), round(), "
+        "floor(), ceil(), sqrt(), str(), len(), shape())",
         "spec.yaml:5:24: layers[0].rescaling.scale: expected a number or a list, got '1/255' "
         '(arithmetic is an expression: write "${1/255}", or the number itself)',
         "spec.yaml:7:20: layers[2].dense.units: expected an integer, got '64 * 2' "

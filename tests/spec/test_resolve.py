@@ -305,7 +305,7 @@ def test_index_outside_a_block_says_where_it_exists(write_spec):
         name: idx
         inputs: {x: [4]}
         layers:
-          - dense: {units: "8 * ($index + 1)", repeat: 3, name: d}
+          - dense: {units: "8 * ($index + 1)", name: d}
     """))
     assert "unknown variable '$index'" in text
     assert "exist only inside a block's layers" in text
