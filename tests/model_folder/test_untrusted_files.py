@@ -283,10 +283,10 @@ def test_zip_bomb_is_refused_quickly(trained, tmp_path):
             for _ in range(256):
                 member.write(chunk)
     assert bomb.stat().st_size < 2 * 1024 * 1024
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ModelFileError, match="zip bomb"):
         load_model_file(bomb)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     folder = tmp_path / "kinds"
     shutil.copytree(trained, folder)
     shutil.copy(bomb, folder / "model.keras")
