@@ -36,6 +36,7 @@ SECTION_MODELS: dict[str, tuple[str, str]] = {
     "data": ("compiler.data.schema", "DataSpec"),
     "training": ("compiler.training.schema", "TrainingSpec"),
     "export": ("compiler.export.schema", "ExportSpec"),
+    "tune": ("compiler.tune.schema", "TuneSpec"),
 }
 
 
@@ -112,6 +113,8 @@ class SpecDocument(StrictModel):
     """How to train."""
     export: Any = None
     """Formats written after training."""
+    tune: Any = None
+    """How `nncompile tune` searches the spec's search spaces."""
 
 
 SECTIONS: tuple[str, ...] = tuple(SpecDocument.model_fields)

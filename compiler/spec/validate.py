@@ -28,6 +28,7 @@ from compiler.spec.loader import PosDict
 from compiler.spec.located import Problems, format_path, locate, show_value
 from compiler.spec.pydantic_problems import pydantic_problems
 from compiler.spec.resolve import ResolvedSpec
+from compiler.spec.spaces import refuse_spaces
 from compiler.spec.schema import (
     SECTION_MODELS,
     SECTIONS,
@@ -41,13 +42,17 @@ _REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
 _CODE_TYPES = {"lambda", "python", "eval", "exec", "code", "function", "custom", "tfoplambda"}
 
 
-def validate_spec(resolved: ResolvedSpec) -> Spec:
+def validate_spec(resolved: ResolvedSpec, *, allow_spaces: bool = False) -> Spec:
     """Type and check a resolved spec; raise SpecError with every problem of the file.
+
+    A search space is a problem unless ``allow_spaces`` (see compiler.spec.spaces).
 
     Raises:
         SpecError: listing the problems resolve found and those found here.
     """
     problems = Problems(list(resolved.problems))
+    if not allow_spaces:
+        refuse_spaces(resolved.spaces, problems)
     tree, expansion = resolved.tree, resolved.expansion
     layers = [_validate_entry(entry, problems) for entry in expansion.entries]
     document = _validate_document(tree, problems)
