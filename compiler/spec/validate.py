@@ -28,7 +28,6 @@ from compiler.spec.loader import PosDict
 from compiler.spec.located import Problems, format_path, locate, show_value
 from compiler.spec.pydantic_problems import pydantic_problems
 from compiler.spec.resolve import ResolvedSpec
-from compiler.spec.spaces import refuse_spaces
 from compiler.spec.schema import (
     SECTION_MODELS,
     SECTIONS,
@@ -37,6 +36,7 @@ from compiler.spec.schema import (
     SpecDocument,
     section_model,
 )
+from compiler.spec.spaces import refuse_spaces
 
 _REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
 _CODE_TYPES = {"lambda", "python", "eval", "exec", "code", "function", "custom", "tfoplambda"}
