@@ -254,6 +254,8 @@ class StudyRun:
             trial.set_user_attr(results.MEASURES, outcome["measures"])
         if outcome.get("message"):
             trial.set_user_attr(results.MESSAGE, outcome["message"])
+        if outcome.get("pid"):
+            trial.set_user_attr("pid", outcome["pid"])
         if outcome.get("traceback"):
             trial.set_user_attr("traceback", outcome["traceback"])
         if state == "COMPLETE":

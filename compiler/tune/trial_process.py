@@ -58,6 +58,7 @@ def run(job: TrialJob, conn: Any) -> None:
         result = _train(job)
     except BaseException as err:  # noqa: BLE001 - reported to the study as the trial's end
         result = _failure(err)
+    result["pid"] = os.getpid()
     try:
         conn.send(result)
     finally:
@@ -65,7 +66,7 @@ def run(job: TrialJob, conn: Any) -> None:
 
 
 def _output_to(log_file: str) -> None:
-    """Send this process's standard output and error (TensorFlow's native logging too) to the log."""
+    """Send standard output and error (TensorFlow's native logging too) to the trial's log."""
     Path(log_file).parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     sys.stdout.flush()
