@@ -132,6 +132,8 @@ class StudyRun:
         fingerprint = self.search.fingerprint() + "".join(
             f"|{n}:{s.describe()}" for n, s in sorted(round_.ranges.items()))
         study = studies.open_study(self.folder, round_.name, settings.directions, fingerprint)
+        if settings.sampler == "grid":
+            self._queue_grid(study, round_)
         self._header_done = False
         threads = [threading.Thread(target=self._work, args=(study, round_), daemon=True,
                                     name=f"tune-{i}") for i in range(settings.jobs)]
@@ -151,6 +153,29 @@ class StudyRun:
         if errors:
             raise errors[0]
         return study
+
+    def _queue_grid(self, study: Any, round_: Round) -> None:
+        """A grid search queues its points once, in an order the seed shuffles.
+
+        Queued trials live in the journal, so a resumed or shared grid study goes on
+        with the points left; the trials then take their values from the queue.
+        """
+        import itertools
+        import random
+
+        with studies.claim_lock(self.folder):
+            if study.user_attrs.get("grid_queued"):
+                return
+            grid = grid_space(self.search, self.settings.tune.grid_points, round_.ranges)
+            points = [dict(zip(grid, values, strict=True))
+                      for values in itertools.product(*grid.values())]
+            random.Random(self.settings.seed).shuffle(points)
+            for point in points[:round_.trials]:
+                study.enqueue_trial(point)
+            study.set_user_attr("grid_queued", len(points[:round_.trials]))
+            if len(points) < round_.trials:
+                self._say(f"the grid has {len(points)} point(s); the other trials are drawn at "
+                          "random")
 
     # ------------------------------------------------------------------ one worker thread
 
@@ -178,10 +203,8 @@ class StudyRun:
                 return None
             seed = None if settings.seed is None else settings.seed + len(trials)
             bounds = settings.bounds
-            study.sampler = studies.make_sampler(
-                settings.sampler, seed,
-                grid=grid_space(self.search, settings.tune.grid_points, round_.ranges),
-                constraints=(lambda t: results.constraint_values(t, bounds)) if bounds else None)
+            constraints = (lambda t: results.constraint_values(t, bounds)) if bounds else None
+            study.sampler = studies.make_sampler(settings.sampler, seed, constraints=constraints)
             trial = study.ask()
             trial.set_user_attr(studies.WORKER, self.worker.id)
             trial.set_user_attr(results.ROUND, round_.number)

@@ -56,17 +56,18 @@ def make_pruner(kind: str) -> Any:
     return optuna.pruners.NopPruner()
 
 
-def make_sampler(kind: str, seed: int | None, *, grid: dict[str, list] | None = None,
-                 constraints: Any = None) -> Any:
-    """The Optuna sampler for ``tpe``, ``random``, ``nsga2`` or ``grid``."""
+def make_sampler(kind: str, seed: int | None, *, constraints: Any = None) -> Any:
+    """The Optuna sampler for ``tpe``, ``random``, ``nsga2`` or ``grid``.
+
+    A grid study queues its points itself (see compiler.tune.runner); what the
+    queue leaves open is drawn at random.
+    """
     import optuna
 
-    if kind == "random":
+    if kind in ("random", "grid"):
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
-    if kind == "grid":
-        return optuna.samplers.GridSampler(grid or {}, seed=seed)
     return optuna.samplers.TPESampler(seed=seed, constraints_func=constraints)
 
 

@@ -180,3 +180,11 @@ def test_a_bad_tune_section_is_located(write_spec):
                                    "objective: {metric: val_accuracy, direction: up}"))
     output = assert_user_error(run_cli("validate", path))
     assert "spec.yaml:22:48: tune.objective.direction: expected one of" in output
+
+
+def test_the_tune_example_validates_with_its_spaces():
+    from tests.helpers import REPO_ROOT
+
+    spec, search = load_search_spec(REPO_ROOT / "specs" / "tune" / "digits_tune.yaml")
+    assert spec.name == "digits_tune"
+    assert "training.optimizer[sgd].momentum" in {s.name for s in search.all()}

@@ -262,4 +262,5 @@ def test_trials_with_a_huge_learning_rate_are_pruned_before_their_last_epoch(tmp
     for t in checked:
         assert t.state.name == "PRUNED"
         assert len(t.intermediate_values) < 4
-    assert all(t.state.name == "COMPLETE" for t in trials if t not in huge)
+    # A good rate may be pruned too (slower than the median so far); one at least completes.
+    assert any(t.state.name == "COMPLETE" for t in trials if t not in huge)
