@@ -3,7 +3,7 @@
 ``--jobs K`` runs K trials at a time. This process (which never imports
 TensorFlow) samples every trial and records its end in the study; the trials
 train in processes forked from one fork server that loaded TensorFlow once
-(:mod:`compiler.tune.trial_process`), so a trial starts in well under a second
+(:mod:`compiler.tune.trial_process`), so a trial pays no TensorFlow import
 and gives all its memory back when it ends.
 """
 
