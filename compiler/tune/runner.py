@@ -361,16 +361,21 @@ class StudyRun:
                   f"of `nncompile tune {self.spec.source_path}`: {values}\n"
                   "every search space replaced by the trial's value; train it with "
                   "`nncompile train` as it is")
-        best_yaml = self.folder / "best.yaml"
-        write_text_atomic(best_yaml, results.spec_yaml(tree, header))
-        written.append(best_yaml)
+        from compiler.spec.spaces import fill_template
+        from compiler.tune.best_spec import write_best_specs
+        from compiler.tune.sampling import params_pick
+
+        filled, _ = fill_template(self.search, params_pick(chosen.params))
+        specs = write_best_specs(tree, filled, self._like(), self.folder, header)
+        written += [specs.in_study] + ([specs.beside_spec] if specs.beside_spec else [])
+        notes += specs.notes
         trained = (_trials_dir(self.folder, chosen.user_attrs.get(results.ROUND, 1))
                    / f"{chosen.number:04d}" / self.spec.name)
-        written += self._copy_best_model(trained, best_yaml)
+        written += self._copy_best_model(trained, specs.to_train)
         return Outcome(self.folder, trials, best, written, notes)
 
     def _copy_best_model(self, trained: Path, best_yaml: Path) -> list[Path]:
-        """best/<name>/: the best trial's trained model folder, as if best.yaml had been trained."""
+        """best/<name>/: the best trial's trained model folder, as if ``best_yaml`` was trained."""
         from compiler.api import load_spec
         from compiler.model_folder import ModelFolder
 
