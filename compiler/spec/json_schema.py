@@ -54,6 +54,9 @@ def _layer_schema(cls, defs: dict[str, Any]) -> dict[str, Any]:
         schema["properties"]["inputs"] = {"anyOf": [{"type": "string"}, inputs],
                                           "description": inputs.get("description", "")}
     schema["properties"].pop("type_name", None)
+    # `repeat: N` chains N copies of the layer (compiler.spec.blocks); not a layer field.
+    schema["properties"].setdefault("repeat", {"type": "integer", "minimum": 1,
+                                               "description": "Chain this many copies"})
     schema.pop("title", None)
     options: list[dict[str, Any]] = [schema, {"type": "null"}]
     if cls.shorthand:
@@ -190,6 +193,9 @@ def _build_schema() -> dict[str, Any]:
     root["else"] = {"required": required}
     root["$defs"] = {name: _bare_names(d) for name, d in defs.items()}
     root = _allow_expressions(root)
+    from compiler.spec.space_schema import allow_spaces
+
+    root = allow_spaces(root)
     root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     root["title"] = "nncompile spec"
     return root
