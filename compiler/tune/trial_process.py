@@ -95,7 +95,7 @@ def _failure(err: BaseException) -> dict:
     if isinstance(err, optuna.TrialPruned):
         return {"state": "PRUNED", "message": str(err) or "pruned"}
     if isinstance(err, Infeasible):
-        return {"state": "PRUNED", "message": str(err), "measures": err.args[1]}
+        return {"state": "PRUNED", "message": str(err.args[0]), "measures": err.args[1]}
     if isinstance(err, TrainingError):
         # A loss that became NaN is what a far too large learning rate does: a bad
         # trial the sampler should learn from, not a broken one.
