@@ -27,12 +27,12 @@ from compiler.errors import NNCompileError, Problem, SpecError
 @allow_outside_option
 def validate(specs: tuple[str, ...], overrides: tuple[str, ...], allow_outside: bool) -> None:
     """Check SPEC files without building them (fast: no TensorFlow)."""
-    from compiler.api import load_spec
+    from compiler.spec.spaces import load_search_spec
 
     problems: list[Problem] = []
     for path in specs:
         try:
-            spec = load_spec(path, overrides, allow_outside=allow_outside)
+            spec, search = load_search_spec(path, overrides, allow_outside=allow_outside)
         except SpecError as err:
             problems.extend(err.problems)
             continue
@@ -45,6 +45,8 @@ def validate(specs: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
         count = len(spec.entries)
         click.echo(f"{path}: ok ({spec.name}: {count} layer{'s' if count != 1 else ''}, "
                    f"outputs {', '.join(spec.outputs)})")
+        for line in search.lines():  # a spec for `nncompile tune`
+            click.echo(f"  search space {line}")
         click.echo(describe(spec))
     if problems:
         raise SpecError(problems)

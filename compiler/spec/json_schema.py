@@ -199,6 +199,9 @@ def _build_schema() -> dict[str, Any]:
     root["else"] = {"required": required}
     root["$defs"] = {name: _bare_names(d) for name, d in defs.items()}
     root = _allow_expressions(root)
+    from compiler.spec.space_schema import allow_spaces
+
+    root = allow_spaces(root)
     root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     root["title"] = "nncompile spec"
     return root

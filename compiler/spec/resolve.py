@@ -32,6 +32,7 @@ from compiler.spec.loader import (
 )
 from compiler.spec.located import Problems, format_path, locate, show_value
 from compiler.spec.schema import SECTIONS, SPEC_VERSION
+from compiler.spec.spaces import SearchSpace, take_spaces
 from compiler.spec.variables import resolve_variables, substitute
 
 MAX_EXTENDS_DEPTH = 8
@@ -59,6 +60,7 @@ class ResolvedSpec:
     allow_outside: bool = False
     overrides: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()
+    spaces: SearchSpace = SearchSpace()  # search spaces, each replaced by a stand-in in `tree`
 
 
 def resolve_spec(path: Path, overrides: Sequence[str] = (), *,
@@ -79,6 +81,7 @@ def resolve_tree(tree: PosDict, *, source: Path | None = None, allow_outside: bo
                  overrides: Sequence[str] = ()) -> ResolvedSpec:
     """Resolve an ``extends``-merged tree in place: version, variables, blocks."""
     problems = Problems()
+    spaces = take_spaces(tree, problems)
     _check_outline(tree, problems, str(source) if source else "")
     variables = resolve_variables(tree, problems)
     substitute(tree, variables, (), tree, problems)
@@ -91,7 +94,7 @@ def resolve_tree(tree: PosDict, *, source: Path | None = None, allow_outside: bo
                      locate(tree, ("inputs",)), "inputs", str(source) if source else "")
     expansion = expand_layers(tree, variables, problems, input_names, set(LAYER_TYPES))
     return ResolvedSpec(tree, expansion, source, allow_outside, tuple(overrides),
-                        tuple(problems.items))
+                        tuple(problems.items), spaces)
 
 
 def _check_outline(tree: PosDict, problems: Problems, fallback: str) -> None:

@@ -36,6 +36,7 @@ SECTION_MODELS: dict[str, tuple[str, str]] = {
     "data": ("compiler.data.schema", "DataSpec"),
     "training": ("compiler.training.schema", "TrainingSpec"),
     "export": ("compiler.export.schema", "ExportSpec"),
+    "tune": ("compiler.tune.schema", "TuneSpec"),
 }
 
 
@@ -128,6 +129,8 @@ class SpecDocument(StrictModel):
     """Parts of the graph that `nncompile export --submodel NAME` writes as models of their
     own: {decoder: {inputs: [z], outputs: [image]}}. Names may be block outputs and inner
     layers (`wave_2.skip`)."""
+    tune: Any = None
+    """How `nncompile tune` searches the spec's search spaces."""
 
 
 SECTIONS: tuple[str, ...] = tuple(SpecDocument.model_fields)

@@ -37,18 +37,23 @@ from compiler.spec.schema import (
     section_model,
 )
 from compiler.spec.shapes import ShapeReport, infer_shapes
+from compiler.spec.spaces import refuse_spaces
 
 _REF = re.compile(r"^(?P<base>[^\[\]]+)(\[(?P<index>\d+)\])?$")
 _CODE_TYPES = {"lambda", "python", "eval", "exec", "code", "function", "custom", "tfoplambda"}
 
 
-def validate_spec(resolved: ResolvedSpec) -> Spec:
+def validate_spec(resolved: ResolvedSpec, *, allow_spaces: bool = False) -> Spec:
     """Type and check a resolved spec; raise SpecError with every problem of the file.
+
+    A search space is a problem unless ``allow_spaces`` (see compiler.spec.spaces).
 
     Raises:
         SpecError: listing the problems resolve found and those found here.
     """
     problems = Problems(list(resolved.problems))
+    if not allow_spaces:
+        refuse_spaces(resolved.spaces, problems)
     tree, expansion = resolved.tree, resolved.expansion
     layers = [_validate_entry(entry, problems) for entry in expansion.entries]
     document = _validate_document(tree, problems)

@@ -223,6 +223,7 @@ def train_spec(
     overrides: Sequence[str] = (),
     verbose: int = 2,
     echo: Callable[[str], None] = _stderr,
+    callbacks: Sequence = (),
 ) -> TrainResult:
     """Train the model a spec describes and write its output folder.
 
@@ -233,6 +234,7 @@ def train_spec(
         overrides: ``key=value`` overrides, used when `spec` is a path.
         verbose: Keras progress output (0 silent, 1 bar, 2 one line per epoch).
         echo: Where progress notes go (default: standard error).
+        callbacks: More Keras callbacks for the fit (a search's pruning), run after the spec's.
 
     Raises:
         SpecError, DataError: The spec or its data are wrong.
@@ -325,7 +327,7 @@ def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
         steps_per_epoch=steps, resume=mid_epoch,
         sample=_first_example(bundle.arrays["train"]) if mid_epoch else None,
     )
-    callbacks = [guard, timer, *spec_callbacks, backup]
+    callbacks = [guard, timer, *spec_callbacks, *callbacks, backup]
     if stopped_early:
         # Early stopping had ended the run before the crash: finish it as it would have.
         best = next((s["best_weights"] for s in carried or [] if s.get("best_weights")), None)
