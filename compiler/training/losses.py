@@ -31,4 +31,8 @@ def build_loss(choice: Choice) -> keras.losses.Loss:
         return keras.losses.SparseCategoricalCrossentropy(from_logits=p.from_logits)
     if name == "contrastive":
         return ContrastiveLoss(margin=p.margin)
+    if name == "yolo":
+        from compiler.detection.loss import YoloLoss
+
+        return YoloLoss(coord=p.coord, noobj=p.noobj, rescore=p.rescore)
     raise AssertionError(f"loss {name!r} has no builder")  # schema and builder out of sync
