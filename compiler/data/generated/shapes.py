@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from compiler.data.raw import RawData
@@ -17,6 +19,7 @@ MAX_OBJECTS = 4
 MAX_OVERLAP = 0.1  # largest IoU between two shapes of one image
 
 
+@functools.cache
 def _mask(kind: int, side: int) -> np.ndarray:
     """The pixels of one shape filling a side×side box."""
     centre = (np.arange(side) + 0.5) / side  # pixel centres in 0..1
@@ -57,14 +60,14 @@ def shapes(options: GenerateSource) -> RawData:
     rng = np.random.default_rng(options.seed)
     count = options.samples
     background = rng.uniform(0.25, 0.6, size=(count, 1, 1, 1)).astype(np.float32)
-    images = np.empty((count, size, size, 3), dtype=np.float32)
+    images = rng.standard_normal((count, size, size, 3), dtype=np.float32)
+    images *= 0.06
+    images += background
     boxes = np.full((count, MAX_OBJECTS, 5), -1.0, dtype=np.float32)
     boxes[..., 1:] = 0.0
     smallest, largest = max(6, size // 7), int(size * 0.4)
     for i in range(count):
         image = images[i]
-        image[...] = background[i]
-        image += rng.normal(0.0, 0.06, size=image.shape).astype(np.float32)
         placed: list[tuple] = []
         for _ in range(int(rng.integers(1, MAX_OBJECTS + 1))):
             for _attempt in range(20):
@@ -78,7 +81,8 @@ def shapes(options: GenerateSource) -> RawData:
             colour = PALETTE[rng.integers(len(PALETTE))]
             mask = _mask(kind, side)
             patch = image[y:y + side, x:x + side]
-            patch[mask] = colour + rng.normal(0.0, 0.03, size=(int(mask.sum()), 3))
+            patch[mask] = colour + 0.03 * rng.standard_normal((int(mask.sum()), 3),
+                                                               dtype=np.float32)
             boxes[i, len(placed)] = (kind, (x + side / 2) / size, (y + side / 2) / size,
                                      side / size, side / size)
             placed.append((x, y, side))
