@@ -35,7 +35,11 @@ def draw_detections(image: np.ndarray, detections: list[dict], scale: int = 1):
     for found in detections:
         colour = COLOURS[int(found["class_id"]) % len(COLOURS)]
         x1, y1, x2, y2 = (float(v) * scale for v in found["box"])
-        draw.rectangle([x1, y1, x2, y2], outline=colour, width=max(1, scale))
+        # A dark edge around the coloured frame keeps it visible on any background.
+        line = max(1, scale // 2)
+        draw.rectangle([x1 - line, y1 - line, x2 + line, y2 + line], outline=(0, 0, 0),
+                       width=3 * line)
+        draw.rectangle([x1, y1, x2, y2], outline=colour, width=line)
         label = f"{found['class']} {found['score']:.2f}"
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
         y = y1 - (bottom - top) - 2 if y1 - (bottom - top) - 2 >= 0 else y1

@@ -105,6 +105,16 @@ def plot_precision_recall(path, results: list[ClassResult], class_names: list[st
     plt.close(fig)
 
 
+def evaluate_split(model, spec: Any, bundle: Any, split: str) -> dict | None:
+    """`nncompile evaluate`'s detection numbers of one split (see :func:`evaluate_detector`)."""
+    head = detection_head(spec)
+    if head is None or split not in bundle.boxes:
+        return None
+    summary, _ = evaluate_detector(model, np.asarray(bundle.arrays[split][0]),
+                                   bundle.boxes[split], head, list(bundle.class_names or []))
+    return summary
+
+
 def write_detection_reports(model, spec: Any, bundle: Any, folder: Any) -> dict | None:
     """mAP of the validation and test splits for metrics.json, and the test split's PR plot.
 

@@ -48,3 +48,18 @@ def test_a_feature_map_of_another_size_is_refused_at_the_head(tmp_path):
     message = str(err.value)
     assert "spec.yaml:6:5: layers[0].detection_head: " in message
     assert "detection_head with grid 3 reads a feature map of 3×3 cells, got 4×4" in message
+
+
+def test_shapes_task_options_are_refused_elsewhere(tmp_path):
+    from compiler.data.pipeline import load_data
+    from compiler.errors import DataError
+
+    path = write_spec(tmp_path, """
+        nncompile: 1
+        name: adding
+        inputs: {sequence: [5, 2]}
+        layers: [{flatten: {}}, {dense: 1}]
+        data: {generate: {task: adding, samples: 10, length: 5, augment: {}}}
+        """)
+    with pytest.raises(DataError, match="`augment` applies to the detection task `shapes` only"):
+        load_data(load_spec(path))

@@ -91,6 +91,17 @@ def test_trains_from_a_yolo_folder_and_reports_map_per_class(trained):
     assert isinstance(model.loss["found"], YoloLoss) and model.output_shape == (None, 4, 4, 12)
 
 
+def test_evaluate_reports_map(trained):
+    _, result = trained
+    run = run_cli("evaluate", result.out_dir, "--split", "validation")
+    assert run.exit_code == 0, run.output
+    assert "map_50:" in run.output and "map_50_95:" in run.output
+    written = json.loads((result.out_dir / "evaluation_validation.json").read_text())
+    saved = json.loads((result.out_dir / "metrics.json").read_text())["detection"]["validation"]
+    assert written["detection"]["map_50"] == pytest.approx(saved["map_50"])
+    assert written["metrics"]["map_50"] == pytest.approx(saved["map_50"])
+
+
 def test_tflite_is_builtin_only_with_nms_and_equals_the_saved_model(trained):
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter

@@ -45,4 +45,9 @@ def generate(options: GenerateSource) -> RawData:
         "char_text": char_text.char_text,
         "shapes": shapes.shapes,
     }
+    if options.task != "shapes":
+        given = [name for name in ("size", "augment") if getattr(options, name) is not None]
+        if given:
+            raise ValueError(f"`{given[0]}` applies to the detection task `shapes` only, not to "
+                             f"`{options.task}`")
     return makers[options.task](options)
