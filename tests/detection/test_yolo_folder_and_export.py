@@ -185,6 +185,19 @@ def test_detect_draws_pictures_and_writes_json(trained, tmp_path):
                                    [d["box"] for d in b["detections"]], atol=1.0)
 
 
+def test_detect_refuses_what_is_not_an_image_or_a_detector(trained, tmp_path):
+    root, result = trained
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    output = assert_user_error(run_cli("detect", result.out_dir, text, "-O", tmp_path / "o"))
+    assert f"{text}: cannot read the image" in output
+    output = assert_user_error(run_cli("detect", tmp_path, root / "data" / "img00.png",
+                                       "-O", tmp_path / "o"))
+    assert "is not a trained detector's model folder" in output
+    usage = run_cli("detect", result.out_dir, root / "data" / "img00.png")
+    assert usage.exit_code == 2 and "--output-dir" in usage.output
+
+
 def test_a_malformed_label_file_is_refused_with_file_and_line(tmp_path):
     _write_folder(tmp_path / "data", count=4)
     (tmp_path / "data" / "img02.txt").write_text("0 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2\n")
