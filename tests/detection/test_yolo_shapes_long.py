@@ -2,7 +2,7 @@
 
 It must reach mAP@0.5 of at least 0.85 on the held-out test split, and its
 TFLite file must find the same objects as its SavedModel on the test images.
-About 8 minutes of two CPU cores (the README's "Object detection" section has
+7 to 11 minutes on two shared CPU cores (the README's "Object detection" section has
 the measured numbers).
 """
 
