@@ -67,6 +67,8 @@ _EXACT = {
 _DATA_CLASSES = frozenset(("__keras_tensor__", "__tuple__", "__tensor__", "__numpy__",
                            "__bytes__", "__ellipsis__", "__slice__"))
 _PACKAGE = "nncompile>"
+# Where the classes registered under the nncompile package are defined.
+REGISTERING_MODULES = ("custom_layers", "compiler.detection.")
 
 
 def check_archive(path: Path, where: Location, prefix: str) -> None:
@@ -227,11 +229,12 @@ class ConfigChecker:
                          what: str) -> None:
         import keras
 
+        import compiler.detection.loss  # noqa: F401 - registers the YOLO loss
         import custom_layers  # noqa: F401 - registers the nncompile package
 
         found = keras.saving.get_registered_object(registered)
         defined_in = getattr(found, "__module__", "") or ""
-        if found is None or not defined_in.startswith("custom_layers"):
+        if found is None or not defined_in.startswith(REGISTERING_MODULES):
             raise self.refuse(path, what, f"'{registered}', which the nncompile package does "
                               "not register")
         if module is not None and module != defined_in:

@@ -9,6 +9,7 @@ A flag means one thing across the command line:
 ``--out DIR``         the folder that holds ``<name>/`` model folders
 ``-o, --output FILE`` the one file a verb writes
 ``-i, --input FILE``  the one file a verb reads examples from
+``-O, --output-dir DIR``  the folder a verb writes its several files into
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def output_option(help: str, *, required: bool = False, default: str | None = No
     return click.option(
         "-o", "--output", "output", required=required, default=default,
         show_default=default is not None, type=click.Path(dir_okay=False), help=help)
+
+
+def output_dir_option(help: str):
+    """``-O/--output-dir DIR``: the folder a verb writes several files into."""
+    return click.option("-O", "--output-dir", "output_dir", required=True,
+                        type=click.Path(file_okay=False), help=help)
 
 
 def input_option(help: str):

@@ -38,6 +38,8 @@ class DataBundle:
             (file, CSV column)}, where known.
         target_tasks: {model output name: task} of each output's targets; an
             output not listed has the bundle's ``task``.
+        boxes: {split: padded ground-truth boxes (n, max_boxes, 5)} of a
+            detection task (whose ``arrays`` hold the grid targets), else empty.
     """
 
     train: Any
@@ -51,6 +53,7 @@ class DataBundle:
     origins: dict[str, list[str] | None] = field(default_factory=dict)
     target_where: dict[str, Location] = field(default_factory=dict)
     target_tasks: dict[str, str] = field(default_factory=dict)
+    boxes: dict[str, Any] = field(default_factory=dict)
 
     def size(self, split: str) -> int:
         """Number of examples in ``split`` (0 for an empty split)."""

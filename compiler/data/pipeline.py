@@ -87,12 +87,21 @@ def load_data(
         sizes={split: len(part) for split, part in parts.items() if part is not None},
         seed=seed,
     )
-    datasets = {
-        split: _dataset(arrays[split], batch_size, split == "train" and data.shuffle, data.cache, seed)
-        if split in arrays
-        else None
-        for split in SPLITS
-    }
+    boxes = {}
+    if train.task == "detection":  # boxes → the detection head's grid, augmented per epoch
+        from compiler.detection.pipeline import detection_datasets
+
+        origins = {split: part.origins for split, part in parts.items() if part is not None}
+        arrays, datasets, boxes = detection_datasets(
+            spec, arrays, origins, batch_size, data.shuffle, data.cache, seed)
+    else:
+        datasets = {
+            split: _dataset(arrays[split], batch_size, split == "train" and data.shuffle,
+                            data.cache, seed)
+            if split in arrays
+            else None
+            for split in SPLITS
+        }
     return DataBundle(
         train=datasets["train"],
         validation=datasets["validation"],
@@ -109,6 +118,7 @@ def load_data(
             if data in train.target_where
         },
         target_tasks={model: train.task_of(data) for model, data in output_map.items()},
+        boxes=boxes,
     )
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import Field, RootModel
 
 from compiler.data.files import FileReference
+from compiler.detection.options import DetectionOptions
 from compiler.errors import DataError, Location
 from compiler.spec.base import StrictModel
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 BuiltinName = Literal["digits", "iris", "wine", "breast_cancer", "diabetes"]
 TaskName = Literal[
-    "adding", "dates", "addition", "parity", "tagging", "digit_pairs", "char_text"
+    "adding", "dates", "addition", "parity", "tagging", "digit_pairs", "char_text", "shapes"
 ]
 
 
@@ -312,7 +313,34 @@ class TextSource(FileSource, SequenceOptions):
         return read_text(request.file, self, request.name, request.training)
 
 
-class GenerateSource(DataSource, SequenceOptions):
+class YoloFolderSource(FileSource, DetectionOptions):
+    """A folder of images in the YOLO text format: beside each image a `class cx cy w h` file."""
+
+    kind: ClassVar[str] = "yolo"
+    summary: ClassVar[str] = "A folder of images with YOLO label files (object detection)."
+    reads: ClassVar[Literal["file", "folder"]] = "folder"
+
+    path: str | None = None
+    """The folder, relative to the spec's folder."""
+    size: tuple[int, int]
+    """[height, width] every image is resized to (normalised boxes stay where they are)."""
+    color: Literal["rgb", "grayscale"] = "rgb"
+    """Channels: rgb gives 3, grayscale gives 1. Pixels are scaled to [0, 1]."""
+    classes: list[str] | None = None
+    """Class names in index order; default: the folder's classes.txt, else the numbers."""
+    input: str = "image"
+    """Name of the data input that holds the images."""
+
+    def read(self, request: SourceRequest) -> RawData:
+        from compiler.data.readers.yolo_folder import class_names_of, read_yolo_folder
+
+        names = (request.training.class_names if request.training else
+                 class_names_of(request.file, request.name, self.classes))
+        return read_yolo_folder(request.file, tuple(self.size), self.color, self.input,
+                                request.name, names)
+
+
+class GenerateSource(DataSource, SequenceOptions, DetectionOptions):
     """A synthetic task, generated deterministically from a seed (no download)."""
 
     kind: ClassVar[str] = "generate"
@@ -327,6 +355,8 @@ class GenerateSource(DataSource, SequenceOptions):
     sequence (`parity`) or the most digits of each operand (`addition`)."""
     seed: int = 0
     """Seed of the generator: the same seed gives the same examples."""
+    size: int | None = Field(default=None, gt=0, le=1024)
+    """`shapes`: side of the square canvas in pixels (default 96)."""
 
     def read(self, request: SourceRequest) -> RawData:
         from compiler.data.generated import generate
@@ -351,6 +381,7 @@ SOURCES: dict[str, type[BuiltinSource] | type[DataSource]] = {
         TFRecordSource,
         TextSource,
         GenerateSource,
+        YoloFolderSource,
     )
 }
 """Every source kind a `data:` section may name, by its key, in the order listed to users."""

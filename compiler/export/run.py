@@ -101,6 +101,11 @@ def export_from_spec(
             data_bundle = _without_input(data_bundle, teacher)
         else:
             output_names = distinct_output_names(list(spec.outputs), output_names)
+        from compiler.detection.export_graph import detection_export_model
+
+        detector = detection_export_model(spec, model)  # decoding and NMS in the graph
+        if detector is not None:
+            model, output_names = detector
     sig = model_signature(model, input_names, output_names)
     from compiler.export.tflite import tflite_batch
 

@@ -246,19 +246,21 @@ def _compare_probe(report: TfliteReport, model, sig: ModelSignature, samples: di
 def tflite_batch(model, quantize: str | None = None) -> int | None:
     """The batch a model is converted at: 1 for a model with a loop or int8, else None (free).
 
-    Loops are recurrent layers (every ``keras.layers.RNN``, wrapped or not) and
-    layers that decode step by step (the attention decoder's greedy loop).
+    Loops are recurrent layers (every ``keras.layers.RNN``, wrapped or not),
+    layers that decode step by step (the attention decoder's greedy loop) and a
+    detector's non-max suppression, which runs image by image.
     Full-integer models are for microcontrollers and accelerators (TFLite
     Micro, the Edge TPU compiler) that want static shapes, and a free batch
     adds shape arithmetic that is a large share of a small int8 file.
     """
     import keras
 
+    from compiler.detection.decode import DecodeDetections  # NMS image by image
     from custom_layers.attention_decoder import AttentionDecoder
 
     if quantize == "int8":
         return 1
-    loops = (keras.layers.RNN, AttentionDecoder)
+    loops = (keras.layers.RNN, AttentionDecoder, DecodeDetections)
     return 1 if any(isinstance(layer, loops) for layer in all_layers(model)) else None
 
 

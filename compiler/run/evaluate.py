@@ -66,6 +66,13 @@ def evaluate(
         "examples": bundle.size(split),
         "metrics": {k: float(v) for k, v in values.items()},
     }
+    if bundle.task == "detection":  # mAP@0.5 and @0.5:0.95, overall and per class
+        from compiler.detection.reports import evaluate_split
+
+        detection = evaluate_split(model, spec, bundle, split)
+        if detection is not None:
+            metrics["metrics"].update(map_50=detection["map_50"], map_50_95=detection["map_50_95"])
+            metrics["detection"] = detection
     try:
         if output:
             prepare_output(path, "-o/--output")  # creates a missing folder

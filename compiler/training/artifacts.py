@@ -84,6 +84,11 @@ def write_outputs(
     if history:
         reports.plot_training_curves(folder.curves_file, history)
     write_classifier_reports(model, spec, bundle, folder, num_classes)
+    detection = None
+    if bundle.task == "detection":  # mAP per class and the precision-recall plot
+        from compiler.detection.reports import write_detection_reports
+
+        detection = write_detection_reports(model, spec, bundle, folder)
     metrics = {
         "name": spec.name,
         "spec": str(spec.source_path or ""),
@@ -103,6 +108,7 @@ def write_outputs(
         "losses": args.loss_names,
         "task": bundle.task,
         "class_names": bundle.class_names,
+        **({"detection": detection} if detection else {}),
     }
     folder.write_metrics(metrics)
     # metadata.json (names, labels, standardisation constants, vocabularies) is

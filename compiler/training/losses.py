@@ -35,4 +35,8 @@ def build_loss(choice: Choice) -> keras.losses.Loss:
         from custom_layers.ctc_loss import CTCLoss
 
         return CTCLoss(blank=p.blank, pad=p.pad)
+    if name == "yolo":
+        from compiler.detection.loss import YoloLoss
+
+        return YoloLoss(coord=p.coord, noobj=p.noobj, rescore=p.rescore)
     raise AssertionError(f"loss {name!r} has no builder")  # schema and builder out of sync

@@ -109,6 +109,8 @@ def init_from(model: keras.Model, init, base_dir: Path | None, locate) -> list[s
 # ------------------------------------------------------------ loss, metrics and data
 
 REGRESSION_LOSSES = ("mse", "mae", "huber")
+# Losses whose targets have their own layout, built to fit the output (the YOLO grid).
+OWN_TARGET_LOSSES = ("yolo",)
 CLASS_METRICS = ("accuracy", "precision", "recall", "f1", "auc", "top_k")
 
 
@@ -156,7 +158,7 @@ def check_targets_fit_outputs(spec, bundle, model) -> None:
             continue
         choice, path = _loss_of(spec, name)
         loss = choice.name if choice is not None else None
-        if loss is None:
+        if loss is None or loss in OWN_TARGET_LOSSES:
             continue
         out = tuple(None if d is None else int(d) for d in tensor.shape[1:])
         got = tuple(int(d) for d in np.asarray(targets[name]).shape[1:])

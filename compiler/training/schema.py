@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from compiler.data.files import FileReference
+from compiler.detection.options import YoloLossParams
 from compiler.errors import did_you_mean
 from compiler.spec.base import StrictModel
 from compiler.training.choices import NoParams, single_key_choice
@@ -239,6 +240,7 @@ LOSSES: dict[str, type[StrictModel]] = {
     "sparse_categorical_crossentropy": SparseCrossentropyParams,
     "contrastive": ContrastiveParams,
     "ctc": CTCParams,
+    "yolo": YoloLossParams,
 }
 LossChoice = single_key_choice("loss", LOSSES)
 

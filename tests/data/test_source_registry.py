@@ -22,7 +22,7 @@ from compiler.data.sources import read_splits
 from compiler.spec.resolve import resolve_spec
 from tests.helpers import make_spec
 
-KINDS = ("builtin", "csv", "npz", "npy", "images", "tfrecord", "text", "generate")
+KINDS = ("builtin", "csv", "npz", "npy", "images", "tfrecord", "text", "generate", "yolo")
 # The smallest valid options of each kind.
 OPTIONS = {
     "builtin": "iris",
@@ -33,6 +33,7 @@ OPTIONS = {
     "tfrecord": {"path": "r.tfrecord", "features": {"x": {"shape": [2]}, "y": {}}, "target": "y"},
     "text": {"path": "corpus.txt", "max_length": 4},
     "generate": {"task": "adding", "samples": 20, "length": 5},
+    "yolo": {"path": "boxes", "size": [8, 8]},
 }
 
 

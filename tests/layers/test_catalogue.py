@@ -128,6 +128,16 @@ def check_dense(model, x, y):
     close(y[0], x["x"] @ kernel + bias)
 
 
+def check_detection_head(model, x, y):
+    # 1×1 convolutions: sigmoid on the 2·5 box values, softmax over the 3 classes
+    boxes_kernel, boxes_bias = weights(model, "out_boxes")
+    classes_kernel, classes_bias = weights(model, "out_classes")
+    logits = x["x"] @ classes_kernel[0, 0] + classes_bias
+    softmax = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    close(y[0], np.concatenate([1 / (1 + np.exp(-(x["x"] @ boxes_kernel[0, 0] + boxes_bias))),
+                                softmax], axis=-1))
+
+
 def check_elu(model, x, y):
     v = x["x"]
     close(y[0], np.where(v > 0, v, 0.5 * (np.exp(v) - 1)))
@@ -366,6 +376,9 @@ CASES: dict[str, Case] = {
     "cast": Case({"x": [3]}, "- cast: int32", [(3,)], check=check_cast,
                  needs="custom_layers.cast"),
     "dense": Case({"x": [5]}, "- dense: {units: 3, name: out}", [(3,)], check=check_dense),
+    "detection_head": Case({"x": [6, 6, 4]},
+                           "- detection_head: {grid: 6, boxes: 2, classes: 3, name: out}",
+                           [(6, 6, 13)], check=check_detection_head),
     "dropout": Case({"x": [6]}, "- dropout: 0.5", [(6,)], check=same_as_input),
     "elu": Case({"x": [6]}, "- elu: {alpha: 0.5}", [(6,)], check=check_elu),
     "group_norm": Case({"x": [5, 4]}, "- group_norm: 2", [(5, 4)], check=check_group_norm),

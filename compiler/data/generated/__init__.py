@@ -14,6 +14,8 @@ addition    encoder_input (2·length+1,),                 decoder_target        
             decoder_input (length+2,)                    (length+2,)
 digit_pairs image_a (8, 8, 1), image_b (8, 8, 1)         same (1,) float32 0/1 binary
 char_text   chars (length,) int32                        next_char () int32    classification
+shapes      image (size, size, 3) float32                boxes (4, 5) float32  detection
+            circles, squares, triangles                  (class, cx, cy, w, h)
 =========== ============================================ ===================== =================
 
 Sequence-to-sequence tasks put their vocabularies and the ids of the start
@@ -31,7 +33,7 @@ from compiler.data.schema import GenerateSource
 
 def generate(options: GenerateSource) -> RawData:
     """Generate ``options.samples`` examples of ``options.task`` with ``options.seed``."""
-    from compiler.data.generated import char_text, pairs, seq2seq, sequences
+    from compiler.data.generated import char_text, pairs, seq2seq, sequences, shapes
 
     makers: dict[str, Callable[[GenerateSource], RawData]] = {
         "adding": sequences.adding,
@@ -41,5 +43,11 @@ def generate(options: GenerateSource) -> RawData:
         "addition": seq2seq.addition,
         "digit_pairs": pairs.digit_pairs,
         "char_text": char_text.char_text,
+        "shapes": shapes.shapes,
     }
+    if options.task != "shapes":
+        given = [name for name in ("size", "augment") if getattr(options, name) is not None]
+        if given:
+            raise ValueError(f"`{given[0]}` applies to the detection task `shapes` only, not to "
+                             f"`{options.task}`")
     return makers[options.task](options)
