@@ -48,9 +48,13 @@ def output_option(help: str, *, required: bool = False, default: str | None = No
         show_default=default is not None, type=click.Path(dir_okay=False), help=help)
 
 
-def output_dir_option(help: str):
-    """``-O/--output-dir DIR``: the folder a verb writes several files into."""
-    return click.option("-O", "--output-dir", "output_dir", required=True,
+def output_folder_option(help: str):
+    """``-o/--output DIR``: the result of a verb that writes several files (a folder).
+
+    The same flag as :func:`output_option` (where the verb's result goes); the
+    result is a folder only where it is several files (``detect``).
+    """
+    return click.option("-o", "--output", "output", required=True,
                         type=click.Path(file_okay=False), help=help)
 
 

@@ -244,11 +244,12 @@ def train_spec(
     folder = ModelFolder.for_spec(spec, out_root)
     # One writer per folder, for a Python caller as for `nncompile train`.
     with folder.lock("train"):
-        return _train(spec, folder, resume=resume, verbose=verbose, echo=echo)
+        return _train(spec, folder, resume=resume, verbose=verbose, echo=echo,
+                      callbacks=callbacks)
 
 
 def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
-           echo: Callable[[str], None]) -> TrainResult:
+           echo: Callable[[str], None], callbacks: Sequence) -> TrainResult:
     """The body of :func:`train_spec`, run while the folder's lock is held."""
     training = spec.training
     set_seed(training.seed)

@@ -83,9 +83,15 @@ def test_short_flags_stand_for_one_long_flag():
         assert len(longs) == 1, (name, longs)
 
 
+# Verbs whose result is several files: their `--output` is a folder.
+OUTPUT_IS_A_FOLDER = {"detect"}
+
+
 def test_output_files_are_files_and_out_folders_are_folders():
     for verb, option in options():
-        if "--output" in option.opts:
+        if "--output" in option.opts and verb in OUTPUT_IS_A_FOLDER:
+            assert isinstance(option.type, click.Path) and not option.type.file_okay, verb
+        elif "--output" in option.opts:
             assert isinstance(option.type, click.Path) and not option.type.dir_okay, verb
         if "--out" in option.opts:
             assert isinstance(option.type, click.Path) and not option.type.file_okay, verb

@@ -160,7 +160,7 @@ def test_detect_draws_pictures_and_writes_json(trained, tmp_path):
     images = [root / "data" / "img00.png", root / "data" / "img01.png"]
     for model, out in ((result.out_dir, tmp_path / "keras"),
                        (result.out_dir / "model.tflite", tmp_path / "lite")):
-        run = run_cli("detect", model, *images, "-O", out)
+        run = run_cli("detect", model, *images, "-o", out)
         assert run.exit_code == 0, run.output
         report = json.loads((out / "detections.json").read_text())
         assert [entry["file"] for entry in report["images"]] == [str(p) for p in images]
@@ -189,13 +189,13 @@ def test_detect_refuses_what_is_not_an_image_or_a_detector(trained, tmp_path):
     root, result = trained
     text = tmp_path / "notes.png"
     text.write_text("not an image")
-    output = assert_user_error(run_cli("detect", result.out_dir, text, "-O", tmp_path / "o"))
+    output = assert_user_error(run_cli("detect", result.out_dir, text, "-o", tmp_path / "o"))
     assert f"{text}: cannot read the image" in output
     output = assert_user_error(run_cli("detect", tmp_path, root / "data" / "img00.png",
-                                       "-O", tmp_path / "o"))
+                                       "-o", tmp_path / "o"))
     assert "is not a trained detector's model folder" in output
     usage = run_cli("detect", result.out_dir, root / "data" / "img00.png")
-    assert usage.exit_code == 2 and "--output-dir" in usage.output
+    assert usage.exit_code == 2 and "--output" in usage.output
 
 
 def test_a_malformed_label_file_is_refused_with_file_and_line(tmp_path):
