@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
 from compiler.codegen.module import ModuleWriter
 from compiler.codegen.training import compile_model_source
 from compiler.spec.schema import Spec
@@ -52,7 +53,8 @@ def _summary(spec: Spec) -> str:
 
 def _docstring(spec: Spec) -> str:
     source = Path(spec.source_path).name if spec.source_path else "a spec"
-    lines = [f'"""{spec.name}: a Keras 3 model written from {source} by `nncompile codegen`.']
+    lines = _wrap(f'"""{spec.name}: the Keras 3 model of {source}, written by `nncompile codegen`.',
+                  LINE_LENGTH)
     if spec.description:
         lines.append("")
         lines += _wrap(" ".join(str(spec.description).split()), LINE_LENGTH - 4)
@@ -109,7 +111,10 @@ def format_source(source: str) -> str:
 
 
 def _run(command: list[str], text: str) -> str:
+    import tempfile
+
+    # Outside any project, so `custom_layers` sorts as the installed package it is.
     done = subprocess.run(command, input=text, capture_output=True, text=True, timeout=60,
-                          check=True)
+                          check=True, cwd=tempfile.gettempdir())
     return done.stdout
 

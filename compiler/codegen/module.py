@@ -27,6 +27,7 @@ _RESERVED = {"x", "i", "name", "keras", "layers", "custom_layers", "model", "out
              "input", "print", "range", "list", "dict", "type", "id", "len", "min", "max",
              "compile_model", "build_model", "main"}
 _OPS_MODULE = "keras.src.ops."
+LINE_LENGTH = 100
 
 
 def python_name(text: str, taken: set[str], suffix: str = "") -> str:
@@ -380,21 +381,19 @@ class ModuleWriter:
         doc = self.comments.around(mark)
         description = raw.get("description") if isinstance(raw, dict) else None
         signature = ", ".join([n for _, n in input_names]
-                              + [p if p not in defaults else f"{p}={value_source(defaults[p], self.imports)}"
+                              + [p if p not in defaults
+                                 else f"{p}={value_source(defaults[p], self.imports)}"
                                  for p in params] + ["*", "name"])
         fn = python_name(block, set(), "")
         lines = [f"def {fn}({signature}):"]
-        docstring = [str(description).strip()] if description else []
-        docstring += [c.strip() for c in doc if c.strip()]
-        summary = docstring[0] if docstring else f"The `{block}` block of the spec."
-        lines.append(f'    """{_doc(summary)}')
-        for extra in docstring[1:]:
-            lines.append(f"    {_doc(extra)}")
-        if len(docstring) > 1:
-            lines.append("")
-        lines[-1] += '"""' if len(docstring) <= 1 else ""
-        if len(docstring) > 1:
-            lines[-1] = '    """'
+        parts = [str(description).strip()] if description else []
+        parts += [c.strip() for c in doc if c.strip()]
+        text = _doc(" ".join(parts)) if parts else f"The `{block}` block of the spec."
+        wrapped = _wrap(text, LINE_LENGTH - 10)
+        if len(wrapped) == 1:
+            lines.append(f'    """{wrapped[0]}"""')
+        else:
+            lines += [f'    """{wrapped[0]}'] + [f"    {w}" for w in wrapped[1:]] + ['    """']
         lines += self.render(stmts, names, "    ")
         lines.append(f"    return {names[out_key]}")
         return "\n".join(lines), params, defaults
@@ -431,9 +430,12 @@ class ModuleWriter:
 
     def render(self, stmts: list[Stmt], names: dict, indent: str) -> list[str]:
         lines: list[str] = []
+        width = LINE_LENGTH - len(indent) - 2
         for stmt in stmts:
             for comment in stmt.comments:
-                lines.append(f"{indent}# {comment}".rstrip())
+                if len(comment) > width:  # ruff's limit holds for comments too
+                    comment = " ".join(comment.split())
+                lines += [f"{indent}# {part}".rstrip() for part in _wrap(comment, width)]
             lines += [indent + line for line in stmt.render(names)]
         return lines
 
@@ -520,6 +522,19 @@ def _dry_render(stmt: Stmt) -> list[str]:
             return "v"
 
     return stmt.render(_Any())
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width:
+        return [text]
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + ([line] if line else [])
 
 
 def _doc(text: str) -> str:

@@ -193,7 +193,8 @@ def call_source(obj: dict, imports: Imports, *, skip: tuple[str, ...] = (),
     leading = True
     for index, (key, value) in enumerate(arguments.items()):
         text = extra.get(key) or value_source(value, imports)
-        if leading and index < len(positional) and positional[index] == key and key in _required(cls):
+        if (leading and index < len(positional) and positional[index] == key
+                and key in _required(cls)):
             parts.append(text)
         else:
             leading = False

@@ -1,0 +1,153 @@
+"""`nncompile codegen`: every shipped spec as a Keras module, built where nncompile is absent.
+
+One fresh Python process (``python -S``, so the editable install of nncompile is
+not on its path) imports every generated module, runs ``build_model()`` and
+``compile_model()`` and records layer names, weight shapes, parameters, outputs
+under fixed weights and the optimiser's config; this process compares them with
+the model `nncompile build` builds. The default tier shrinks the four ImageNet
+networks' inputs (``--set``); the long tier builds them as shipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compiler.api import load_spec
+from compiler.codegen.generate import generate
+from tests.codegen import fresh_build
+from tests.helpers import assert_user_error, run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+# ImageNet-sized inputs make the default tier slow; the same code at a smaller size.
+SMALL = {"alexnet": ["inputs.image=[67, 67, 3]", "expect=null"],
+         "vgg16": ["inputs.image=[32, 32, 3]", "expect=null"],
+         "resnet50": ["inputs.image=[32, 32, 3]", "expect=null"],
+         "inception": ["inputs.image=[32, 32, 3]", "expect=null"]}
+
+
+def _ruff() -> str:
+    return shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+
+
+def _imports(source: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add((node.module or "").split(".")[0])
+    return names
+
+
+def _round_trip(tmp_path: Path, specs: list[Path], small: bool) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    shutil.copytree(ROOT / "custom_layers", modules / "custom_layers")
+    expected = {}
+    for path in specs:
+        spec = load_spec(path, SMALL.get(path.stem, []) if small else [])
+        source, model = generate(spec)
+        name = f"{path.stem}_model"
+        (modules / f"{name}.py").write_text(source)
+        assert _imports(source) <= {"keras", "custom_layers"}, (path.stem, _imports(source))
+        fresh_build.fill_weights(model)
+        expected[name] = (fresh_build.describe(model), fresh_build.outputs(model), spec, model)
+    checks = [[_ruff(), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length",
+               "100", str(modules)],
+              [_ruff(), "format", "--check", "--isolated", "--line-length", "100",
+               *[str(p) for p in modules.glob("*.py")]]]
+    for command in checks:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-S", str(Path(fresh_build.__file__)), site.getsitepackages()[0],
+         str(modules), str(out), *expected], capture_output=True, text=True, cwd=tmp_path,
+        env=env, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["compiler_importable"] is False
+    from compiler.training.compile import compile_args
+
+    for name, (description, outputs, spec, model) in expected.items():
+        theirs = report[name]
+        assert theirs["layers"] == description["layers"], name
+        assert theirs["weights"] == description["weights"], name
+        assert theirs["params"] == description["params"], name
+        assert not [m for m in theirs["imports"] if m.split(".")[0] in ("compiler", "tests")]
+        with np.load(out / f"{name}.npz") as saved:
+            got = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        assert len(got) == len(outputs), name
+        for mine, other in zip(outputs, got, strict=True):
+            np.testing.assert_array_equal(mine, other, err_msg=name)
+        if spec.training is not None:
+            args = compile_args(spec, model, fresh_build.STEPS_PER_EPOCH)
+            wanted = fresh_build.optimizer_config(args.make_optimizer())
+            assert theirs["optimizer"]["class_name"] == wanted["class_name"], name
+            assert _rounded(theirs["optimizer"]["config"]) == _rounded(wanted["config"]), name
+        else:
+            assert theirs["optimizer"]["class_name"] == "Adam", name
+
+
+def _rounded(config: dict) -> dict:
+    """An optimiser's config without its numbered name, numbers as float32 holds them."""
+    def norm(value):
+        if isinstance(value, float):
+            return float(np.float32(value))
+        if isinstance(value, dict):
+            return {k: norm(v) for k, v in value.items() if k != "name"}
+        if isinstance(value, list):
+            return [norm(v) for v in value]
+        return value
+
+    return norm(config)
+
+
+@pytest.mark.slow
+def test_every_shipped_spec_builds_the_same_model_without_nncompile(tmp_path):
+    _round_trip(tmp_path, SPECS, small=True)
+
+
+@pytest.mark.long
+def test_every_shipped_spec_at_its_own_size(tmp_path):
+    _round_trip(tmp_path, [p for p in SPECS if p.stem in SMALL], small=False)
+
+
+def test_blocks_become_functions_and_repeat_a_loop(tmp_path):
+    spec = load_spec(ROOT / "specs" / "resnet50.yaml", SMALL["resnet50"])
+    source, _ = generate(spec)
+    tree = ast.parse(source)
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert {"conv_bn", "projection_block", "identity_block", "stage", "build_model",
+            "compile_model"} <= functions
+    assert "for i in range(blocks - 1):" in source
+    assert "filters * 4" in source
+    # The spec's comments travel with the layers they describe.
+    assert "# Bottleneck with an identity shortcut" in source or \
+        "Bottleneck with an identity shortcut" in source
+    assert "# residual stages (blocks 3-4-6-3)" in source
+
+
+def test_the_command_writes_the_module_and_reports_spec_errors(tmp_path):
+    target = tmp_path / "model.py"
+    result = run_cli("codegen", ROOT / "specs" / "perceptron.yaml", "-o", target)
+    assert result.exit_code == 0, result.output
+    assert "def build_model():" in target.read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nncompile: 1\nname: bad\ninputs: {x: [2]}\nlayers:\n  - dense: {unit: 3}\n"
+                   "outputs: [dense_1]\n")
+    output = assert_user_error(run_cli("codegen", bad, "-o", tmp_path / "bad.py"))
+    assert "bad.yaml:5" in output and "unit" in output
+    assert not (tmp_path / "bad.py").exists()
