@@ -158,7 +158,7 @@ class ModuleWriter:
                 out.append(Item("run", block=thing.block,
                                 base=match.group(1) if numbered else local,
                                 members=[thing], numbered=numbered,
-                                mark=self.entries[thing.entries[0]].mark))
+                                mark=self.use_mark(thing, instance, local)))
             else:
                 for call in self.claimed.get(thing.name, []):
                     out.append(Item("call", call=call, mark=thing.mark))
@@ -166,6 +166,22 @@ class ModuleWriter:
             if item.kind == "run" and item.numbered and len(item.members) == 1:
                 item.numbered, item.base = False, item.members[0].name[len(prefix):]
         return out
+
+    def use_mark(self, inst: Instance, parent: str | None, local: str) -> Any:
+        """Where the spec uses the block (its comments are there), found by the use's name."""
+        tree = self.spec.tree or {}
+        items = (tree.get("layers") if parent is None else
+                 ((tree.get("blocks") or {}).get(self.spec.instances[parent].block) or {}
+                  ).get("layers"))
+        marks = getattr(items, "item_marks", [])
+        for index, item in enumerate(items or []):
+            params = item.get(inst.block) if isinstance(item, dict) else None
+            if not isinstance(params, dict) and inst.block not in (item or {}):
+                continue
+            name = params.get("name") if isinstance(params, dict) else None
+            if name in (None, local) or (isinstance(name, str) and local.startswith(name + "_")):
+                return marks[index] if index < len(marks) else None
+        return None
 
     # ------------------------------------------------------------------ emission
     def several_outputs(self, key: tuple) -> bool:

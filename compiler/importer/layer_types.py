@@ -62,6 +62,8 @@ def spec_value(value: Any) -> Any:
         changed = {k: v for k, v in config.items()
                    if _normal(v) != default_config(cls, config).get(k)}
         name = snake_case(value["class_name"])
+        if not changed and not _short_form_works(value, name):
+            changed = {k: v for k, v in config.items() if v is not None}
         return name if not changed else {name: {k: spec_value(v) for k, v in changed.items()}}
     if isinstance(value, (list, tuple)):
         items = [spec_value(v) for v in value]
@@ -69,6 +71,20 @@ def spec_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: spec_value(v) for k, v in value.items()}
     return value
+
+
+def _short_form_works(value: dict, name: str) -> bool:
+    """Whether Keras rebuilds the object from its name alone (`Constant` needs its value)."""
+    import keras
+
+    family = {"keras.initializers": keras.initializers,
+              "keras.regularizers": keras.regularizers}.get(str(value.get("module")))
+    if family is None:
+        return True
+    try:
+        return _normal(family.get(name).get_config()) == _normal(value.get("config") or {})
+    except Exception:  # noqa: BLE001 - Keras cannot: write the arguments
+        return False
 
 
 def _uniform(value: Any) -> Any:
