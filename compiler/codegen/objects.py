@@ -144,7 +144,8 @@ def changed_arguments(cls: type, config: dict) -> dict:
         except Exception:  # noqa: BLE001 - then every argument found so far stays
             break
         missing = [k for k, v in config.items() if k not in out and k not in _SKIPPED
-                   and k in rebuilt and rebuilt[k] != _normal(v)]
+                   and k in rebuilt and rebuilt[k] != _normal(v)
+                   and not (k == "name" and _automatic_name(v, cls))]
         if not missing:
             break
         out.update({k: config[k] for k in missing})

@@ -57,7 +57,7 @@ def import_model(source: str, output: Path, *, input_shape: tuple[int, ...] | No
         raise ModelFileError(f"{prefix}: {err}", Location(file=source, path=err.path)) from None
     flat = flat_spec(graph, where, prefix)
     recovered = recover(flat, keep_names=keep_names)
-    weights_path = output.with_suffix(".keras") if weights else None
+    weights_path = _weights_path(source, output) if weights else None
     source_model = load_weights() if weights else None
     text = spec_text(flat, recovered, source=source,
                      weights=weights_path.name if weights_path else None,
@@ -71,6 +71,16 @@ def import_model(source: str, output: Path, *, input_shape: tuple[int, ...] | No
         model = _carry_weights(output, source_model, recovered.renamed, weights_path)
     return Imported(output, weights_path, text.count("\n"), len(recovered.blocks),
                     recovered.renamed, model, source_model)
+
+
+def _weights_path(source: str, output: Path) -> Path:
+    """``<spec stem>.keras`` beside the spec; never the imported file itself."""
+    path = output.with_suffix(".keras")
+    try:
+        same = Path(source).resolve() == path.resolve()
+    except OSError:
+        same = False
+    return output.with_suffix(".imported.keras") if same else path
 
 
 def _read_source(source: str, where: Location, prefix: str,

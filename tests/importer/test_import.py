@@ -76,21 +76,23 @@ def test_repeated_blocks_become_a_block_with_repeat(tmp_path):
     fill_weights(source)
     path = tmp_path / "tiny.keras"
     source.save(path)
+    before = path.read_bytes()
     result = run_cli("import", path, "-o", tmp_path / "tiny.yaml")
     assert result.exit_code == 0, result.output
+    assert path.read_bytes() == before  # the weights go to tiny.imported.keras instead
     text = (tmp_path / "tiny.yaml").read_text()
     tree = yaml.safe_load(text)
     assert len(tree["blocks"]) == 1
     (use,) = [item for item in tree["layers"] if "block_1" in item]
     assert use["block_1"]["repeat"] == 4
     assert "renamed" not in result.output and "--keep-names" in result.output
-    imported = load_model(tmp_path / "tiny.keras")
+    imported = load_model(tmp_path / "tiny.imported.keras")
     assert_same_model(source, imported, names=False)
     # --keep-names keeps every name, so the four blocks are four uses.
     result = run_cli("import", path, "-o", tmp_path / "named.yaml", "--keep-names")
     assert result.exit_code == 0, result.output
     assert_same_model(source, load_model(tmp_path / "named.keras"))
-    assert "repeat" not in (tmp_path / "named.yaml").read_text()
+    assert "repeat:" not in (tmp_path / "named.yaml").read_text()
 
 
 def load_model(path: Path):
