@@ -26,7 +26,7 @@ APPLICATIONS = {
     "ResNet50": ((32, 32, 3), None),
     "DenseNet169": ((32, 32, 3), None),
     "MobileNetV3Small": ((32, 32, 3), "tensor operation `Add`"),
-    "EfficientNetV2B0": ((32, 32, 3), "tensor operation"),
+    "EfficientNetV2B0": ((32, 32, 3), None),
     "NASNetMobile": ((32, 32, 3), None),
     "ResNet152V2": ((32, 32, 3), None),
     "ConvNeXtTiny": ((32, 32, 3), "LayerScale"),
