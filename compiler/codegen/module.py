@@ -221,8 +221,8 @@ class ModuleWriter:
         layer = self.graph.layers.get(layer_name)
         return bool(layer and str(layer.obj.get("module", "")).startswith(_OPS_MODULE))
 
-    def call_stmt(self, group: list[Call], arguments: list[dict], prefixes: list[str] | None,
-                  local_keys: list[dict]) -> Stmt | None:
+    def call_stmt(self, group: list[Call], arguments: list[dict],
+                  prefixes: list[str] | None) -> Stmt | None:
         """One layer call, its constructor arguments solved over every instance."""
         first = group[0]
         layer = first.layer
@@ -270,7 +270,7 @@ class ModuleWriter:
         return Stmt(out, ins, render)
 
     def scope_stmts(self, groups: list[list[Item]], arguments: list[dict],
-                    prefixes: list[str] | None, outer: list[dict]) -> list[Stmt]:
+                    prefixes: list[str] | None) -> list[Stmt]:
         """The statements of aligned item lists (one per instance; one list at the top)."""
         lengths = {len(g) for g in groups}
         if len(lengths) != 1:
@@ -284,17 +284,23 @@ class ModuleWriter:
             item = items[0]
             comments = self.comments.around(item.mark)
             if item.kind == "call":
-                stmt = self.call_stmt([it.call for it in items], arguments, prefixes, outer)
+                stmt = self.call_stmt([it.call for it in items], arguments, prefixes)
             else:
-                stmt = self.run_stmt(items, arguments, prefixes, outer)
+                try:
+                    stmt = self.run_stmt(items, arguments, prefixes)
+                except _Inline:  # at the top level: the instances' layers, written out
+                    inline = self.expand_inline([member_item for member in item.members
+                                                 for member_item in self.items(member.name)])
+                    stmts += self.scope_stmts([inline], arguments, None)
+                    continue
             if stmt is None:
                 continue
             stmt.comments = comments + stmt.comments
             stmts.append(stmt)
         return stmts
 
-    def run_stmt(self, items: list[Item], arguments: list[dict], prefixes: list[str] | None,
-                 outer: list[dict]) -> Stmt:
+    def run_stmt(self, items: list[Item], arguments: list[dict],
+                 prefixes: list[str] | None) -> Stmt:
         item = items[0]
         function = self.function(item.block)
         counts = [len(it.members) for it in items]
@@ -369,7 +375,7 @@ class ModuleWriter:
         groups = [self.items(i.name) for i in instances]
         arguments = [{k: v for k, v in i.arguments.items() if _scalar(v)} for i in instances]
         prefixes = [i.name for i in instances]
-        stmts = self.scope_stmts(groups, arguments, prefixes, [{}])
+        stmts = self.scope_stmts(groups, arguments, prefixes)
         first = instances[0]
         for inst in instances:
             keys = [tuple(self.entry_key[n]) for n in inst.inputs]
@@ -457,8 +463,7 @@ class ModuleWriter:
 
     def build_model_source(self) -> str:
         top = self.items(None)
-        groups = self.expand_inline(top)
-        stmts = self.scope_stmts([groups], [{}], None, [{}])
+        stmts = self.scope_stmts([self.expand_inline(top)], [{}], None)
         taken = {python_name(b, set()) for b in self.functions}
         fixed = {}
         lines = []
@@ -479,23 +484,15 @@ class ModuleWriter:
         return "\n".join(lines)
 
     def expand_inline(self, items: list[Item]) -> list[Item]:
-        """Top-level items with the runs of blocks that cannot be functions written out."""
+        """Top-level items, the runs of blocks that cannot be functions written out."""
         out: list[Item] = []
         for item in items:
             if item.kind == "run" and self.function(item.block) is None:
                 for member in item.members:
-                    out.append(Item("call", mark=item.mark, call=None, block="#" + member.name))
                     out.extend(self.expand_inline(self.items(member.name)))
-            elif item.kind == "run" and item.numbered and any(
-                    m.arguments != item.members[0].arguments for m in item.members):
-                for member in item.members:
-                    local = member.name
-                    out.append(Item("run", block=item.block, base=local, members=[member],
-                                    mark=item.mark))
             else:
                 out.append(item)
-        return [it for it in out if not (it.kind == "call" and it.call is None)] if False else [
-            it for it in out if it.call is not None or it.kind == "run"]
+        return out
 
 
 class _NoFunction(Exception):

@@ -77,7 +77,17 @@ def public_path(cls: type, obj: dict, imports: Imports) -> str:
 
 def _normal(value: Any) -> Any:
     """A config value in a comparable form (tuples as lists, as JSON would have it)."""
-    return json.loads(json.dumps(value, default=lambda v: getattr(v, "tolist", lambda: str(v))()))
+    return _unshared(json.loads(json.dumps(
+        value, default=lambda v: getattr(v, "tolist", lambda: str(v))())))
+
+
+def _unshared(value: Any) -> Any:
+    """Without the ``shared_object_id`` Keras writes on an object several layers use."""
+    if isinstance(value, dict):
+        return {k: _unshared(v) for k, v in value.items() if k != "shared_object_id"}
+    if isinstance(value, list):
+        return [_unshared(v) for v in value]
+    return value
 
 
 def _required(cls: type) -> list[str]:

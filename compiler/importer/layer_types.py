@@ -49,14 +49,30 @@ def candidate_types(class_name: str) -> list[str]:
 
 
 def _normal(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=lambda v: getattr(v, "tolist", lambda: str(v))()))
+    from compiler.codegen.objects import _normal as normal
+
+    return normal(value)
 
 
-def spec_value(value: Any) -> Any:
-    """A config value as a spec writes it: an initialiser by name, uniform sizes as one number."""
+def _is_layer(value: Any) -> bool:
+    module = str(value.get("module") or "")
+    return module == "keras.layers" or module.startswith("custom_layers")
+
+
+def spec_value(value: Any, importer: LayerImporter | None = None) -> Any:
+    """A config value as a spec writes it: an initialiser by name, uniform sizes as one number.
+
+    A layer inside a layer (the one a bidirectional layer wraps) is written as its
+    own entry, ``{gru: {units: 64}}``, found by ``importer``.
+    """
+    if is_object(value) and importer is not None and _is_layer(value):
+        type_name, params = importer.entry(value, "", inner=True)
+        return {type_name: params}
     if is_object(value):
         if value["class_name"] == "__tuple__":
             return spec_value(value["config"].get("value"))
+        if value["class_name"] == "function":  # an activation: `relu`, or nncompile's `step`
+            return str(value.get("config", "")).rpartition(">")[2]
         cls = object_class(value)
         config = value.get("config") or {}
         changed = {k: v for k, v in config.items()
@@ -99,8 +115,15 @@ def _uniform(value: Any) -> Any:
 
 
 def _comparable(config: dict) -> dict:
-    out = _normal({k: v for k, v in config.items() if k not in _NOT_PARAMETERS})
-    return out
+    """A layer's config without its name and what Keras adds when it builds or saves it."""
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "build_config"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(_normal({k: v for k, v in config.items() if k not in _NOT_PARAMETERS}))
 
 
 class LayerImporter:
@@ -109,21 +132,28 @@ class LayerImporter:
     def __init__(self) -> None:
         self.cache: dict[str, tuple[str, dict]] = {}
 
-    def entry(self, obj: dict, path: str) -> tuple[str, dict]:
+    def entry(self, obj: dict, path: str, *, inner: bool = False) -> tuple[str, dict]:
         """``(type, params)`` for a serialised Keras layer, without its name.
+
+        Args:
+            obj: the layer as its config has it.
+            path: where it is in the config (for messages).
+            inner: a layer inside another (a bidirectional layer's): its
+                parameters are checked when the outer layer is built again.
 
         Raises:
             NotExpressible: naming the class and what cannot be written.
         """
         class_name = str(obj.get("class_name"))
         config = obj.get("config") or {}
-        key = json.dumps([class_name, obj.get("registered_name"), _comparable(config)],
+        key = json.dumps([class_name, obj.get("registered_name"), _comparable(config), inner],
                          sort_keys=True)
         if key not in self.cache:
-            self.cache[key] = self._find(obj, class_name, config, path)
+            self.cache[key] = self._find(obj, class_name, config, inner)
         return self.cache[key]
 
-    def _find(self, obj: dict, class_name: str, config: dict, path: str) -> tuple[str, dict]:
+    def _find(self, obj: dict, class_name: str, config: dict,
+              inner: bool) -> tuple[str, dict]:
         types = candidate_types(class_name)
         if not types:
             raise NotExpressible(f"no nncompile layer type makes a Keras `{class_name}`")
@@ -137,43 +167,59 @@ class LayerImporter:
         reasons = []
         for type_name in types:
             for simplify in (True, False):
-                params = {k: spec_value(v) for k, v in changed.items()}
+                params = {k: spec_value(v, self) for k, v in changed.items()}
                 if simplify:
                     params = {k: _uniform(v) for k, v in params.items()}
-                found, why = self._try(type_name, params, cls, wanted)
+                if inner:
+                    fields = _fields(layer_class(type_name))
+                    return type_name, {k: v for k, v in params.items()
+                                       if k in fields and k != "name"}
+                found, why = self._try(type_name, params, cls, wanted, config.get("name"))
                 if found is not None:
                     return type_name, found
                 reasons.append(f"{type_name}: {why}")
         raise NotExpressible(f"no nncompile layer type makes this `{class_name}` ("
                              + "; ".join(dict.fromkeys(reasons)) + ")")
 
-    def _try(self, type_name: str, params: dict, cls: type, wanted: dict):
+    def _try(self, type_name: str, params: dict, cls: type, wanted: dict, name: Any):
         spec_class = layer_class(type_name)
-        fields = set()
-        for name, field in spec_class.model_fields.items():
-            fields.add(name)
-            alias = field.validation_alias
-            for choice in getattr(alias, "choices", []) or []:
-                if isinstance(choice, str):
-                    fields.add(choice)
+        fields = _fields(spec_class)
+        # A key the type does not take may be one its builder sets by itself (the
+        # backward layer of a bidirectional one): left out, the check below decides.
         unknown = [k for k in params if k not in fields]
-        if unknown:
-            return None, f"it has no parameter {', '.join(f'`{k}`' for k in unknown)}"
+        params = {k: v for k, v in params.items() if k in fields}
         if "trainable" in params and params["trainable"] is True:
             del params["trainable"]
         try:
-            spec = spec_class.model_validate({**params, "name": "probe"})
+            spec = spec_class.model_validate({**params, "name": name or "probe"})
             built = spec.build()
         except Exception as err:  # noqa: BLE001 - any refusal means: not this type
             return None, _short(err)
         layers = [layer for layer in (built if isinstance(built, list) else [built]) if layer]
         if len(layers) != 1 or type(layers[0]) is not cls:
             return None, f"it makes {', '.join(type(x).__name__ for x in layers)}"
-        got = _comparable(layers[0].get_config())
+        import keras
+
+        # Serialised as a saved file has it: nested objects as their configs.
+        got = _comparable(keras.saving.serialize_keras_object(layers[0])["config"])
         if got != wanted:
             keys = sorted(k for k in set(got) | set(wanted) if got.get(k) != wanted.get(k))
+            missing = [k for k in keys if k in unknown]
+            if missing:
+                return None, f"it has no parameter {', '.join(f'`{k}`' for k in missing)}"
             return None, "it differs in " + ", ".join(f"`{k}`" for k in keys[:4])
         return {k: v for k, v in params.items()}, ""
+
+
+def _fields(spec_class: Any) -> set[str]:
+    """The parameter names a layer type takes, with the Keras names it accepts for them."""
+    fields = set()
+    for name, field in spec_class.model_fields.items():
+        fields.add(name)
+        for choice in getattr(field.validation_alias, "choices", []) or []:
+            if isinstance(choice, str):
+                fields.add(choice)
+    return fields
 
 
 def _short(err: Exception) -> str:

@@ -151,3 +151,40 @@ def test_the_command_writes_the_module_and_reports_spec_errors(tmp_path):
     output = assert_user_error(run_cli("codegen", bad, "-o", tmp_path / "bad.py"))
     assert "bad.yaml:5" in output and "unit" in output
     assert not (tmp_path / "bad.py").exists()
+
+
+SHAPES_DIFFER = """\
+nncompile: 1
+name: uneven
+blocks:
+  # instances with and without the extra layer cannot be one function
+  unit:
+    params: {units: null, extra: 1}
+    layers:
+      - dense: {units: $units, activation: relu, name: a}
+      - dense: {units: $units, repeat: $extra, name: b}
+inputs:
+  x: [3]
+layers:
+  - unit: {units: 4, name: first}
+  - unit: {units: 5, extra: 0, name: second}
+  - unit: {units: 6, repeat: 2, name: third}   # a loop of two
+  - dense: {units: 2, name: head}
+outputs: [head]
+"""
+
+
+def test_a_block_one_function_cannot_express_is_written_out(tmp_path):
+    path = tmp_path / "uneven.yaml"
+    path.write_text(SHAPES_DIFFER)
+    source, model = generate(load_spec(path))
+    namespace: dict = {}
+    exec(compile(source, "uneven_model.py", "exec"), namespace)  # noqa: S102 - our own output
+    rebuilt = namespace["build_model"]()
+    assert fresh_build.describe(rebuilt) == fresh_build.describe(model)
+    fill = fresh_build.fill_weights
+    fill(model), fill(rebuilt)
+    for mine, theirs in zip(fresh_build.outputs(model), fresh_build.outputs(rebuilt), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert "def unit(" not in source and 'name="third_1_a"' in source
+    assert "# a loop of two" in source
