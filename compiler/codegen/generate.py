@@ -37,7 +37,7 @@ def generate(spec: Spec) -> tuple[str, Any]:
     parts = [_docstring(spec), _imports(writer, body + compile_source)]
     parts += writer.function_sources
     parts.append("def build_model():\n"
-                 f'    """The `{spec.name}` model: {_summary(spec)}"""\n' + body)
+                 f'    """Build the `{spec.name}` model ({_summary(spec)})."""\n' + body)
     parts.append(compile_source)
     parts.append('if __name__ == "__main__":\n'
                  "    model = build_model()\n"
@@ -48,7 +48,7 @@ def generate(spec: Spec) -> tuple[str, Any]:
 
 def _summary(spec: Spec) -> str:
     count = len(spec.entries)
-    return f"{count} layer entr{'ies' if count != 1 else 'y'} of the spec, in its order."
+    return f"{count} layer{'s' if count != 1 else ''} of the spec"
 
 
 def _docstring(spec: Spec) -> str:

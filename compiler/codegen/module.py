@@ -65,6 +65,7 @@ class Item:
     members: list[Instance] = field(default_factory=list)
     numbered: bool = False
     mark: Any = None
+    notes: list[str] = field(default_factory=list)  # comment lines written before it
 
 
 class ModuleWriter:
@@ -282,7 +283,7 @@ class ModuleWriter:
             if len(kinds) != 1:
                 raise _NoFunction()
             item = items[0]
-            comments = self.comments.around(item.mark)
+            comments = item.notes + self.comments.around(item.mark)
             if item.kind == "call":
                 stmt = self.call_stmt([it.call for it in items], arguments, prefixes)
             else:
@@ -408,10 +409,14 @@ class ModuleWriter:
                                  for p in params] + ["*", "name"])
         fn = python_name(block, set(), "")
         lines = [f"def {fn}({signature}):"]
-        parts = [str(description).strip()] if description else []
-        parts += [c.strip() for c in doc if c.strip()]
-        text = _doc(" ".join(parts)) if parts else f"The `{block}` block of the spec."
-        wrapped = _wrap(text, LINE_LENGTH - 10)
+        # The block's description, then its comment lines as written (a drawing stays one).
+        wrapped = (_wrap(_doc(" ".join(str(description).split())), LINE_LENGTH - 10)
+                   if description else [])
+        for line in doc:
+            wrapped += _wrap(_doc(line.rstrip()) if line.strip() else "", LINE_LENGTH - 10)
+        while wrapped and not wrapped[-1]:
+            wrapped.pop()
+        wrapped = wrapped or [f"The `{block}` block of the spec."]
         if len(wrapped) == 1:
             lines.append(f'    """{wrapped[0]}"""')
         else:
@@ -488,8 +493,14 @@ class ModuleWriter:
         out: list[Item] = []
         for item in items:
             if item.kind == "run" and self.function(item.block) is None:
+                notes = self.comments.around(item.mark)
                 for member in item.members:
-                    out.extend(self.expand_inline(self.items(member.name)))
+                    inner = self.expand_inline(self.items(member.name))
+                    if inner:
+                        inner[0].notes = notes + [f"block `{item.block}`: {member.name}"] + \
+                            inner[0].notes
+                        notes = []
+                    out.extend(inner)
             else:
                 out.append(item)
         return out
@@ -540,6 +551,7 @@ def _dry_render(stmt: Stmt) -> list[str]:
 def _wrap(text: str, width: int) -> list[str]:
     if len(text) <= width:
         return [text]
+    text = " ".join(text.split())
     lines, line = [], ""
     for word in text.split():
         if line and len(line) + 1 + len(word) > width:
@@ -551,4 +563,5 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _doc(text: str) -> str:
-    return " ".join(str(text).split()).replace('"""', "'''").replace("\\", "\\\\")
+    """Text for a docstring: no closing quotes inside, backslashes kept as written."""
+    return str(text).rstrip().replace('"""', "'''").replace("\\", "\\\\")

@@ -169,7 +169,7 @@ def test_an_unknown_application_is_a_usage_error(tmp_path):
     assert "ResNet51" in output and "ResNet50" in output
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_train_with_init_from_fine_tunes_the_imported_weights(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     inputs = keras.Input((4,), name="features")
