@@ -420,7 +420,7 @@ class Expander:
                     if isinstance(e.params, dict):
                         e.params.setdefault("trainable", trainable)
             self.instances[inst] = Instance(inst, block_name, actual, members, last or actual[0],
-                                            list(block_inputs), dict(values))
+                                            list(block_inputs), arguments=dict(values))
             self.aliases[inst] = last or actual[0]
             local = base_name if (base_name and repeat == 1) else inst[len(scope.prefix):]
             scope.mapping[local] = self.aliases[inst]
