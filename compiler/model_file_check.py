@@ -62,6 +62,7 @@ _EXACT = {
     ("keras", "DTypePolicy"), ("keras", "FloatDTypePolicy"),
     ("keras.src.models.functional", "Functional"),
     ("keras.src.models.sequential", "Sequential"),
+    ("keras", "Sequential"), ("keras", "Functional"),  # how a nested model is written
 }
 # Serialised values that are data, not objects (see keras.saving's special cases).
 _DATA_CLASSES = frozenset(("__keras_tensor__", "__tuple__", "__tensor__", "__numpy__",

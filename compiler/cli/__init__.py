@@ -77,9 +77,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register_commands() -> None:
     # Each verb lives in compiler/cli/<module>.py; importing them is cheap
     # because they import TensorFlow only when they run.
-    from compiler.cli import detect, export, run, spec, train, tune
+    from compiler.cli import codegen, detect, export, run, spec, train, tune
 
-    for module in (spec, train, run, export, tune, detect):
+    for module in (spec, train, run, export, tune, detect, codegen):
         for command in module.COMMANDS:
             cli.add_command(command)
 

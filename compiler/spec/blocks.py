@@ -115,6 +115,9 @@ class Instance:
     local_inputs: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
     """The block's named outputs (``outputs:``) → their flat names, in order."""
+    # The block's parameters as this instance received them (defaults filled in);
+    # kept for `nncompile codegen`, which writes a block as a function of them.
+    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -493,7 +496,7 @@ class Expander:
                     if isinstance(e.params, dict):
                         e.params.setdefault("trainable", trainable)
             self.instances[inst] = Instance(inst, block_name, actual, members, last or actual[0],
-                                            list(block_inputs), named)
+                                            list(block_inputs), named, arguments=dict(values))
             self.aliases[inst] = last or actual[0]
             local = base_name if (base_name and repeat == 1) else inst[len(scope.prefix):]
             scope.mapping[local] = self.aliases[inst]
