@@ -473,3 +473,13 @@ def assert_loads_in_fresh_python(model_path: Path, inputs: Any, expected: Any) -
         timeout=300,
     )
     assert result.returncode == 0 and "LOADED_OK" in result.stdout, result.stderr[-3000:]
+
+
+def entry_weight_count(model, name: str, entry_names) -> int:
+    """Weights of the Keras layers one spec entry built: the layer called `name`, and
+    the parts it names `<name>_<part>` (a detection head's convolutions) that are no
+    other entry's."""
+    others = set(entry_names) - {name}
+    return sum(layer.count_params() for layer in model.layers
+               if layer.name == name
+               or layer.name.startswith(f"{name}_") and layer.name not in others)

@@ -69,6 +69,18 @@ class DetectionHead(WeightedSpec):
         return rank_message("detection_head", f"a {self.grid}×{self.grid} feature map "
                             "(height, width, channels) or a flat vector", shape, sources[0])
 
+    def infer_output_shape(self, shapes):
+        return (shapes[0][0], self.grid, self.grid, self.values_per_cell)
+
+    def count_params(self, shapes):
+        features = shapes[0][-1]
+        if features is None:
+            return None
+        # One kernel and bias per part (boxes, classes; or one linear part), either
+        # a 1×1 convolution per cell or a dense layer making every cell at once.
+        cells = 1 if len(shapes[0]) == 4 else self.grid * self.grid
+        return (features + 1) * cells * self.values_per_cell
+
     def estimate_params(self, shapes):
         features = input_size(shapes)
         cells = 1 if shapes and len(shapes[0]) == 4 else self.grid * self.grid

@@ -94,7 +94,7 @@ def test_untrained_mobilenet_is_checked_at_its_pooling(tmp_path):
     model = keras.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35,
                                            weights=None, classes=10)
     report = export_tflite(model, tmp_path / "m.tflite")
-    assert report.weak and report.probe_layer == "global_average_pooling2d"
+    assert report.weak and report.probe_layer.startswith("global_average_pooling2d")
     assert report.probe_rel_diff < 1e-4
     saved = export_saved_model(model, tmp_path / "sm")
-    assert saved.weak and saved.probe_layer == "global_average_pooling2d"
+    assert saved.weak and saved.probe_layer.startswith("global_average_pooling2d")

@@ -12,7 +12,7 @@ import pytest
 from compiler.api import build_model
 from compiler.layers import LAYER_TYPES
 from compiler.spec.shapes import reaching
-from tests.helpers import load_text, spec_text
+from tests.helpers import entry_weight_count, load_text, spec_text
 from tests.layers.test_catalogue import CASES, case_marks
 
 
@@ -27,10 +27,11 @@ def check_against_keras(tmp_path, name: str, inputs: dict, layers: str,
     model = build_model(spec)
     assert [report.shape_of(ref) for ref in spec.outputs] == [_shape(t) for t in model.outputs]
     names = {layer.name for layer in model.layers}
+    entry_names = [entry.name for entry, _ in spec.entries]
     for entry, _ in spec.entries:
         if entry.name in names:
-            assert report.params[entry.name] == model.get_layer(entry.name).count_params(), \
-                entry.name
+            assert report.params[entry.name] == entry_weight_count(model, entry.name,
+                                                                   entry_names), entry.name
     assert report.total_params(reaching(spec.outputs, spec.entries, spec.instances)) \
         == model.count_params()
 
