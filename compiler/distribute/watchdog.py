@@ -115,8 +115,8 @@ class Watchdog:
                     continue  # the chief runs the service; it cannot lose itself
                 unreachable_since = unreachable_since or now
                 if now - unreachable_since > self.timeout:
-                    self._lost(0, f"its coordination service stopped answering "
-                                  f"({type(err).__name__})")
+                    self._lost(0, f"stopped answering (its coordination service cannot be "
+                                  f"reached: {type(err).__name__})")
                     return
 
     def _lost(self, peer: int, why: str) -> None:
