@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable
 
 from compiler.distribute.batches import BatchPlan
-from compiler.errors import DataError
+from compiler.errors import DataError, TrainingError
 
 
 def copy_weights(source, target) -> None:
@@ -59,6 +59,10 @@ class Engine:
 
     def scope(self):
         """The context that model building, compiling and fitting run in."""
+        return contextlib.nullcontext()
+
+    def guard(self):
+        """The context that ``fit`` runs in: turns a lost peer into a clear message."""
         return contextlib.nullcontext()
 
     def common_seed(self, seed: int | None) -> int | None:
@@ -154,6 +158,26 @@ class DataParallelEngine(Engine):
 
     def scope(self):
         return self.distribution.scope()
+
+    @contextlib.contextmanager
+    def guard(self):
+        try:
+            yield
+        except Exception as err:
+            # A peer that died breaks the collective in flight (gloo: "Connection
+            # closed by peer"); the watchdog then names it and ends this process.
+            if self.plan.workers == 1 or "RuntimeError" not in type(err).__name__:
+                raise
+            from compiler.distribute.process import joined_watchdog
+
+            watchdog = joined_watchdog()
+            if watchdog is not None:
+                watchdog.wait_for_verdict()
+            detail = " ".join(str(err).split())[:200]
+            raise TrainingError(
+                f"a collective operation with the other workers failed ({detail}): a worker "
+                "was lost or cut off. Restart every worker with the same command and "
+                "--resume") from None
 
     def place(self, model, rebuild):
         import keras

@@ -74,6 +74,14 @@ class Watchdog:
         except Exception:  # noqa: BLE001 - the service may already be shutting down
             pass
 
+    def wait_for_verdict(self, seconds: float | None = None) -> None:
+        """Wait until the watchdog has named a lost worker (and ended the process).
+
+        Called when a collective failed: the watchdog then knows within
+        `timeout` seconds which worker went silent.
+        """
+        self._thread.join(self.timeout + 3 * self.interval if seconds is None else seconds)
+
     def stop(self) -> None:
         """Stop the background thread (tests)."""
         self._stop.set()

@@ -383,7 +383,7 @@ def _train(spec, folder, engine, seed, resume, verbose, echo, backend, describe_
     elif initial_epoch < training.epochs:
         if initial_epoch and seed is not None:
             _replay_shuffles(train_data, initial_epoch)
-        with engine.scope():
+        with engine.scope(), engine.guard():
             model.fit(
                 train_data,
                 validation_data=bundle.validation,

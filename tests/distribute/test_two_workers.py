@@ -35,8 +35,8 @@ def test_two_workers_match_one_process_and_only_the_chief_writes(tmp_path):
     assert "saved_model: " in chief and "Epoch 3/3" in read(logs, 0, "out")
     assert "Epoch" not in read(logs, 1, "out") + other  # only the chief logs
     # (gloo announces its connection on stdout first)
-    assert read(logs, 1, "out").strip().splitlines()[-1] == f"worker 1: trained 3 epoch(s); worker 0 writes " \
-                                             f"{tmp_path / 'out' / 'iris_mlp'}"
+    last = read(logs, 1, "out").strip().splitlines()[-1]
+    assert last == f"worker 1: trained 3 epoch(s); worker 0 writes {tmp_path / 'out' / 'iris_mlp'}"
     assert "trained 3 epoch(s); wrote" in read(logs, 0, "out")
     # The worker's scratch folder is gone; the chief's folder has the exports.
     assert list((tmp_path / "tmp" / "worker1").iterdir()) == []
