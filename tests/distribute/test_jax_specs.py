@@ -64,3 +64,73 @@ def test_every_shipped_spec_trains_on_jax(tmp_path):
         assert result["loss"] == result["loss"] and abs(result["loss"]) < 1e6, (name, result)
         if result["epochs"]:
             assert result["epochs"] == 1 and result["xla"].startswith("JAX backend"), name
+
+
+# Every optimiser, schedule, callback and metric, and the regression losses, on JAX:
+# one epoch each, in one process.
+CHOICES_SCRIPT = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    import keras
+    from compiler.api import load_spec
+    from compiler.training.run import train_spec
+    from compiler.training.schema import OPTIMIZERS
+    assert keras.backend.backend() == "jax"
+    spec, regression, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    schedules = ["{step_decay: {every: 1}}", "{inverse_time: {}}", "{exponential: {}}",
+                 "{cosine: {}}", "{warmup: {epochs: 1, then: {cosine: {}}}}",
+                 "{reduce_on_plateau: {patience: 0}}"]
+    runs = [[f"training.optimizer={{{name}: {{}}}}"] for name in OPTIMIZERS]
+    runs += [[f"training.schedule={schedule}", "training.epochs=2"] for schedule in schedules]
+    runs.append(["training.callbacks=[{early_stopping: {}}, {checkpoint: {}}, "
+                 "{tensorboard: {histogram_freq: 1}}, {csv_logger: {}}]"])
+    results = []
+    for sets in runs:
+        result = train_spec(load_spec(spec, ["export=[]", "training.backend=jax", *sets]),
+                            out_root=out / str(len(results)), verbose=0, echo=lambda line: None)
+        results.append([sets, result.metrics["metrics"]["validation"]])
+    for loss in ("mse", "mae", "{huber: {delta: 0.5}}"):
+        sets = [f"training.loss={loss}", "export=[]", "training.backend=jax"]
+        result = train_spec(load_spec(regression, sets), out_root=out / str(len(results)),
+                            verbose=0, echo=lambda line: None)
+        results.append([sets, result.metrics["metrics"]["validation"]])
+    print(json.dumps(results))
+""")
+
+REGRESSION = """\
+nncompile: 1
+name: adding
+inputs:
+  sequence: [10, 2]
+layers:
+  - flatten: {}
+  - dense: {units: 8, activation: relu}
+  - dense: {units: 1, name: total}
+outputs: [total]
+data: {generate: {task: adding, samples: 200, length: 10, seed: 1}, split: {validation: 0.2}}
+training:
+  loss: mse
+  metrics: [mae, mse, rmse]
+  epochs: 1
+  seed: 1
+"""
+
+
+def test_every_optimizer_schedule_callback_metric_and_regression_loss_on_jax(tmp_path):
+    from tests.helpers import IRIS, write_spec, write_training_spec
+
+    metrics = "[accuracy, precision, recall, f1, auc, {top_k: {k: 2}}]"
+    spec = write_training_spec(tmp_path, IRIS.replace("metrics: [accuracy]",
+                                                      f"metrics: {metrics}"), epochs=1)
+    regression = write_spec(tmp_path, REGRESSION, "adding.yaml")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", CHOICES_SCRIPT, str(spec), str(regression),
+                           str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                          timeout=1800)
+    assert done.returncode == 0, done.stderr[-4000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(results) == 7 + 6 + 1 + 3
+    for sets, values in results:
+        assert values and all(v == v for v in values.values()), (sets, values)
+    assert len(results[0][1]) == 1 + 6, results[0]  # the loss and every metric
+    assert len(results[-1][1]) == 1 + 3, results[-1]
