@@ -119,7 +119,7 @@ training:
 def test_every_optimizer_schedule_callback_metric_and_regression_loss_on_jax(tmp_path):
     from tests.helpers import IRIS, write_spec, write_training_spec
 
-    metrics = "[accuracy, precision, recall, f1, auc, {top_k: {k: 2}}]"
+    metrics = "[accuracy, precision, recall, f1, auc, {{top_k: {{k: 2}}}}]"  # a template
     spec = write_training_spec(tmp_path, IRIS.replace("metrics: [accuracy]",
                                                       f"metrics: {metrics}"), epochs=1)
     regression = write_spec(tmp_path, REGRESSION, "adding.yaml")
