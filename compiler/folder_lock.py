@@ -27,6 +27,9 @@ LOCK_NAME = ".nncompile.lock"
 # lock again in the same process nests instead of refusing itself (flock locks are
 # per open file, so a second open and flock would block on our own lock).
 _HELD: dict[str, int] = {}
+# A child process that works for the lock's holder (the TensorFlow export after a JAX
+# run) is given the folder here, and writes under its parent's lock.
+PARENT_HOLDS_ENV = "NNCOMPILE_PARENT_HOLDS_LOCK"
 
 
 class FolderInUse(NNCompileError):
@@ -42,6 +45,8 @@ def folder_lock(folder: Path, verb: str) -> Iterator[None]:
     """
     folder.mkdir(parents=True, exist_ok=True)
     key = os.path.realpath(folder)
+    if key not in _HELD and _held_by_parent(folder, key):
+        _HELD[key] = 1  # the parent's lock covers this child; the parent releases it
     if key in _HELD:  # this process holds it already (the CLI around train_spec)
         _HELD[key] += 1
         try:
@@ -124,3 +129,19 @@ def _holder(fd: int) -> str:
     if not isinstance(record, dict) or "pid" not in record:
         return "just starting"
     return f"pid {record.get('pid')}, `{record.get('verb')}` since {record.get('since')}"
+
+
+def child_environment(folder: Path) -> dict[str, str]:
+    """Environment entries that let a child process write `folder` under this process's lock."""
+    return {PARENT_HOLDS_ENV: os.path.realpath(folder)}
+
+
+def _held_by_parent(folder: Path, key: str) -> bool:
+    """Whether the parent process holds `folder`'s lock and handed it down to this child."""
+    if os.environ.get(PARENT_HOLDS_ENV) != key:
+        return False
+    try:
+        record = json.loads((folder / LOCK_NAME).read_text() or "{}")
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("pid") == os.getppid()

@@ -9,7 +9,10 @@ A flag means one thing across the command line:
 ``--out DIR``         the folder that holds ``<name>/`` model folders
 ``-o, --output FILE`` the one file a verb writes
 ``-i, --input FILE``  the one file a verb reads examples from
-``-O, --output-dir DIR``  the folder a verb writes its several files into
+``--backend NAME``    the Keras backend that trains (``training.backend``)
+``--distribute HOW``  the engine that spreads training (``training.distribute``)
+``--coordinator``, ``--num-workers``, ``--worker-index``
+                      this worker's place in a `data_parallel` job of several processes
 """
 
 from __future__ import annotations
@@ -39,6 +42,31 @@ out_option = click.option(
 submodel_option = click.option(
     "--submodel", metavar="NAME",
     help="Export the spec's sub-model NAME (under `submodels:`) instead of the whole model.")
+
+backend_option = click.option(
+    "--backend", type=click.Choice(["tensorflow", "jax"]), default=None,
+    help="Keras backend that trains (same as --set training.backend=NAME).")
+
+distribute_option = click.option(
+    "--distribute", type=click.Choice(["none", "mirrored", "data_parallel"]), default=None,
+    help="Train on every device (mirrored, TensorFlow) or every device of every worker "
+         "(data_parallel, JAX); same as --set training.distribute=HOW.")
+
+
+def cluster_options(function):
+    """``--coordinator``, ``--num-workers``, ``--worker-index``: a worker of a data_parallel job."""
+    function = click.option(
+        "--worker-index", type=click.IntRange(min=0), default=None,
+        help="This worker's index, 0..N-1; worker 0 is the chief, which writes the outputs.",
+    )(function)
+    function = click.option(
+        "--num-workers", type=click.IntRange(min=1), default=None,
+        help="Number of worker processes of a data_parallel job.")(function)
+    return click.option(
+        "--coordinator", metavar="HOST:PORT", default=None,
+        help="Address of worker 0 for a data_parallel job of several workers, or 'auto' "
+             "(JAX finds the cluster); default: TF_CONFIG, then SLURM_*, else one worker.",
+    )(function)
 
 
 def output_option(help: str, *, required: bool = False, default: str | None = None):
@@ -134,7 +162,8 @@ def write_problem(err: OSError, continue_with: str | None = None,
         fix = "move away what is in the way"
         hint = "something else is in the way there: move it away or choose another folder"
     else:
-        fix, hint = "make the folder writable", "choose a folder you can write to (--out, -o or --output)"
+        fix = "make the folder writable"
+        hint = "choose a folder you can write to (--out, -o or --output)"
     # Permission errors may come from reading too; the others only from writing.
     writing = (continue_with is not None or isinstance(err, WriteFailed)
                or err.errno not in (errno.EACCES, errno.EPERM))

@@ -7,6 +7,7 @@ backups, evaluates, and writes `saved_models/<name>/` (see DESIGN.md,
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -224,6 +225,7 @@ def train_spec(
     verbose: int = 2,
     echo: Callable[[str], None] = _stderr,
     callbacks: Sequence = (),
+    allow_outside: bool = False,
 ) -> TrainResult:
     """Train the model a spec describes and write its output folder.
 
@@ -235,25 +237,57 @@ def train_spec(
         verbose: Keras progress output (0 silent, 1 bar, 2 one line per epoch).
         echo: Where progress notes go (default: standard error).
         callbacks: More Keras callbacks for the fit (a search's pruning), run after the spec's.
+        allow_outside: The spec's files may lie outside its folder (passed on to
+            the TensorFlow process that exports a model trained on JAX).
 
     Raises:
         SpecError, DataError: The spec or its data are wrong.
         TrainingError: The loss became NaN or infinite.
     """
     spec = load_spec_for_training(spec, overrides)
-    folder = ModelFolder.for_spec(spec, out_root)
-    # One writer per folder, for a Python caller as for `nncompile train`.
-    with folder.lock("train"):
-        return _train(spec, folder, resume=resume, verbose=verbose, echo=echo,
-                      callbacks=callbacks)
-
-
-def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
-           echo: Callable[[str], None], callbacks: Sequence) -> TrainResult:
-    """The body of :func:`train_spec`, run while the folder's lock is held."""
     training = spec.training
-    set_seed(training.seed)
+    from compiler.distribute.backend import activate_backend
+    from compiler.distribute.choices import effective_backend
+    from compiler.distribute.engine import engine_for
+    from compiler.distribute.precision import describe as describe_precision
+    from compiler.distribute.precision import outputs_in_float32, set_precision
 
+    backend = effective_backend(training.backend, training.distribute)
+    activate_backend(backend)  # refuses a Keras already imported on another backend
+    engine = engine_for(training, spec.locate("training", "batch_size"))
+    set_seed(training.seed)
+    seed = engine.common_seed(training.seed)
+    if seed != training.seed:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+    set_precision(training.precision)
+    if not engine.is_chief:
+        # Only the chief logs; the other workers train in silence.
+        echo, verbose = (lambda message: None), 0
+
+    folder = ModelFolder.for_spec(spec, out_root)
+    scratch = None
+    if not engine.is_chief:
+        from compiler.distribute.worker_folder import scratch_folder
+
+        folder, scratch = scratch_folder(folder, engine.worker_index, resume)
+    try:
+        # One writer per folder, for a Python caller as for `nncompile train`.
+        with folder.lock("train"):
+            return _train(spec, folder, engine, seed, resume, verbose, echo, backend,
+                          describe_precision, outputs_in_float32, allow_outside, callbacks)
+    finally:
+        engine.close()
+        set_precision("float32")  # the next model built in this process is float32 again
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _train(spec, folder, engine, seed, resume, verbose, echo, backend, describe_precision,
+           outputs_in_float32, allow_outside, callbacks: Sequence) -> TrainResult:
+    """The body of :func:`train_spec`, once the engine and the folder are chosen."""
+    training = spec.training
     from compiler.api import build_model
     from compiler.data.bundle import check_labels
     from compiler.data.pipeline import load_data
@@ -273,11 +307,15 @@ def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
     backup_dir = folder.backup_dir
     state = _read_start_backup(backup_dir, resume, echo)
 
-    bundle = load_data(spec, batch_size=training.batch_size, seed=training.seed)
+    bundle = load_data(spec, batch_size=training.batch_size, seed=seed)
     if bundle.train is None:
         raise DataError("the training split is empty", spec.locate("data"))
     check_monitors(spec, bundle.validation is not None)
-    model = build_model(spec)
+
+    def rebuild():
+        return outputs_in_float32(build_model(spec))
+
+    model = rebuild()
     if training.init_from is not None:
         copied = prepare.init_from(model, training.init_from, spec.base_dir, spec.locate)
         echo(f"init_from: copied weights of {len(copied)} layer(s): {', '.join(copied)}")
@@ -295,9 +333,18 @@ def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
     prepare.check_embedding_ids(spec, bundle)
     weights = class_weights(spec, bundle, num_classes, len(model.outputs))
 
-    steps = steps_in(bundle.train, bundle.size("train"), training.batch_size)
+    # Built again inside the engine, with the weights prepared above.
+    model = engine.place(model, rebuild)
+    train_data = engine.train_data(bundle.train, bundle.size("train"))
+    for line in engine.describe():
+        echo(line)
+    if training.precision != "float32":
+        echo(describe_precision(training.precision, model))
+    steps = steps_in(train_data, bundle.size("train"), training.batch_size)
     args = compile_args(spec, model, steps)
-    xla = choose_xla(model, training.jit_compile, lambda jit: args.compile(model, jit), bundle.train)
+    with engine.scope():
+        xla = choose_xla(model, training.jit_compile, lambda jit: args.compile(model, jit),
+                         train_data)
     echo(f"XLA {'on' if xla.used else 'off'}: {xla.reason}")
 
     initial_epoch, history, stopped_early = 0, [], False
@@ -311,7 +358,8 @@ def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
                 f"{state['epochs_completed'] + 1} epochs, or train without --resume",
                 spec.locate("training", "epochs"),
             )
-        restore_backup(model, state, training.optimizer.params.learning_rate)
+        with engine.scope():
+            restore_backup(model, state, training.optimizer.params.learning_rate)
         initial_epoch, history = int(state["epochs_completed"]), list(state["history"])
         # A finished run trained further (`--resume --epochs N`) starts its
         # callbacks afresh; an interrupted one carries on with their counters.
@@ -319,7 +367,8 @@ def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
 
     guard = NanGuard()
     timer = EpochTimer(state.get("epoch_seconds", []) if state else [])
-    spec_callbacks = build_callbacks(training.callbacks, training.schedule, folder, guard, spec.locate)
+    spec_callbacks = build_callbacks(training.callbacks, training.schedule, folder, guard,
+                                     spec.locate)
     carried = state.get("callbacks") if state and not state.get("finished") else None
     mid_epoch = state if state and state["steps_completed"] else None
     backup = TrainingBackup(
@@ -336,18 +385,19 @@ def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
             model.set_weights(load_best_weights(backup_dir / best))
         echo(f"early stopping had ended this run after epoch {initial_epoch}; writing its outputs")
     elif initial_epoch < training.epochs:
-        if initial_epoch and training.seed is not None:
-            _replay_shuffles(bundle.train, initial_epoch)
-        model.fit(
-            bundle.train,
-            validation_data=bundle.validation,
-            epochs=training.epochs,
-            initial_epoch=initial_epoch,
-            class_weight=weights,
-            callbacks=callbacks,
-            shuffle=False,  # the data pipeline shuffles each epoch itself
-            verbose=verbose,
-        )
+        if initial_epoch and seed is not None:
+            _replay_shuffles(train_data, initial_epoch)
+        with engine.scope(), engine.guard():
+            model.fit(
+                train_data,
+                validation_data=bundle.validation,
+                epochs=training.epochs,
+                initial_epoch=initial_epoch,
+                class_weight=weights,
+                callbacks=callbacks,
+                shuffle=False,  # the data pipeline shuffles each epoch itself
+                verbose=verbose,
+            )
     peak_rss_mib = _peak_rss_mib()
     if guard.tripped is not None:
         epoch, batch, value = guard.tripped
@@ -368,10 +418,23 @@ def _train(spec, folder: ModelFolder, *, resume: bool, verbose: int,
             spec.locate("training", "optimizer"),
         )
 
+    # Reports, evaluation and export run on one device, as after any run.
+    model = engine.after_fit(model, rebuild, lambda local: args.compile(local, xla.used))
+    if not engine.is_chief:
+        return TrainResult(folder.path, {"metrics": {}}, backup.history, len(backup.history),
+                           xla, model)
+    written = spec
+    if backend != "tensorflow":
+        # SavedModel and TFLite are made by TensorFlow, from model.keras, below.
+        written = dataclasses.replace(spec, export=None)
     metrics = artifacts.write_outputs(
-        model, spec, bundle, folder, backup.history, timer.seconds, xla, num_classes, args,
+        model, written, bundle, folder, backup.history, timer.seconds, xla, num_classes, args,
         peak_rss_mib, echo,
     )
+    if backend != "tensorflow" and spec.export is not None:
+        from compiler.distribute.export_child import export_in_tensorflow
+
+        export_in_tensorflow(folder.path, spec.export.formats(), allow_outside, echo)
     # Kept so that `--resume --epochs N` can train a finished model further.
     backup.mark_finished()
     return TrainResult(folder.path, metrics, backup.history, len(backup.history), xla, model)

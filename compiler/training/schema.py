@@ -13,6 +13,7 @@ from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from compiler.data.files import FileReference
 from compiler.detection.options import YoloLossParams
+from compiler.distribute.choices import Backend, Distribute, Precision, combination_problem
 from compiler.errors import did_you_mean
 from compiler.spec.base import StrictModel
 from compiler.training.choices import NoParams, single_key_choice
@@ -398,6 +399,32 @@ class TrainingSpec(StrictModel):
     """XLA compilation: true, false, or auto (time both and keep the faster)."""
     seed: int | None = None
     """Seed for weights, shuffling and dropout; also makes ops deterministic."""
+    distribute: Distribute = "none"
+    """Train on many devices: `mirrored` (every device of this machine, TensorFlow) or
+    `data_parallel` (every device of every worker process, JAX); `batch_size` stays the
+    global batch."""
+    backend: Backend | None = None
+    """Keras backend that trains: tensorflow or jax (default: what `distribute` needs,
+    else tensorflow). Export always runs on TensorFlow."""
+    precision: Precision = "float32"
+    """float32, or mixed_float16 / mixed_bfloat16: layers compute in 16 bits with float32
+    weights; the output layers and the losses stay float32 (float16 with loss scaling)."""
+
+    @field_validator("distribute", mode="after")
+    @classmethod
+    def _distribute_built(cls, value: str) -> str:
+        problem = combination_problem(None, value)
+        if problem is not None:
+            raise ValueError(problem[1])
+        return value
+
+    @field_validator("backend", mode="after")
+    @classmethod
+    def _backend_fits_engine(cls, value: str | None, info) -> str | None:
+        problem = combination_problem(value, info.data.get("distribute", "none"))
+        if problem is not None:
+            raise ValueError(problem[1])
+        return value
 
     @field_validator("loss", mode="before")
     @classmethod

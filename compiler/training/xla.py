@@ -1,9 +1,11 @@
 """Choosing XLA compilation (`training.jit_compile`) and saying why.
 
-``auto`` times a few training steps on the real data with and without XLA
-and keeps the faster. The trial steps change the weights, the optimiser and
-the dropout seeds, so every model variable is put back afterwards and the
-final compile gets a fresh optimiser.
+On the JAX backend every step is compiled (``jax.jit``), whatever the
+spec says, and the decision says so. On TensorFlow, ``auto`` times a few
+training steps on the real data with and without XLA and keeps the faster.
+The trial steps change the weights, the optimiser and the dropout seeds, so
+every model variable is put back afterwards and the final compile gets a
+fresh optimiser.
 """
 
 from __future__ import annotations
@@ -61,7 +63,16 @@ def _time_steps(model: keras.Model, dataset, steps: int) -> float:
     data = dataset.repeat().take(WARMUP_STEPS + steps)
     model.fit(data, epochs=1, verbose=0, callbacks=[clock], shuffle=False)
     ends = clock.ends[WARMUP_STEPS - 1:]
-    return float(statistics.median(b - a for a, b in zip(ends, ends[1:])))
+    return float(statistics.median(b - a for a, b in zip(ends, ends[1:], strict=False)))
+
+
+def _jax_decision(requested: bool | str, compile_model: Callable[[bool], None]) -> XlaDecision:
+    """On JAX every training step is one XLA program (``jax.jit``); nothing to time."""
+    compile_model(True)
+    note = ("; `jit_compile: false` applies to the TensorFlow backend only"
+            if requested is False else "")
+    return XlaDecision(requested, True,
+                       f"JAX backend: every training step is compiled with XLA (jax.jit){note}")
 
 
 def choose_xla(
@@ -79,6 +90,8 @@ def choose_xla(
             its argument is the `jit_compile` value.
         train_dataset: The batched training data (timed under `auto`).
     """
+    if keras.backend.backend() == "jax":
+        return _jax_decision(requested, compile_model)
     if requested is False:
         compile_model(False)
         return XlaDecision(False, False, "jit_compile: false in the spec")
