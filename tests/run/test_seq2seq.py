@@ -24,7 +24,8 @@ SPEC = SPECS_DIR / "date_translator.yaml"
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    spec = load_spec(SPEC, ["data.generate.samples=7000", "training.epochs=4",
+    # The smallest run that still decodes 99 % of 500 held-out dates (10 % of 5000).
+    spec = load_spec(SPEC, ["data.generate.samples=5000", "training.epochs=4",
                             "export=[keras]"])
     result = train_quietly(spec, out)
     return spec, result, out / spec.name

@@ -361,6 +361,7 @@ def test_deep_graphs_raise_the_recursion_limit_only_upwards():
 
 
 @pytest.mark.slow
+@pytest.mark.long  # building and saving 1000 Keras layers takes 10-20 s: the depth is the point
 def test_a_thousand_layer_chain_builds(write_spec, tmp_path):
     path = write_spec("name: deep\ninputs: {x: [4]}\nlayers:\n" + "  - dense: 2\n" * 1000)
     result = run_cli("build", path, "--out", tmp_path / "out")
