@@ -41,7 +41,8 @@ def _save_png(path: Path, fig) -> None:
 def plot_training_curves(path: Path, history: list[dict]) -> None:
     """Plot the loss and each metric per epoch, training against validation."""
     names = sorted(
-        {k for row in history for k in row if k not in ("epoch", "learning_rate") and not k.startswith("val_")},
+        {k for row in history for k in row
+         if k not in ("epoch", "learning_rate") and not k.startswith("val_")},
         key=lambda k: (k != "loss", k),
     )
     epochs = [row["epoch"] for row in history]

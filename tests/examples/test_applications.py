@@ -55,7 +55,7 @@ def test_weight_shapes_match_keras_in_order(pair):
     ours = [tuple(w.shape) for w in model.weights]
     theirs = [tuple(w.shape) for w in reference.weights]
     assert len(ours) == len(theirs), name
-    for index, (a, b) in enumerate(zip(ours, theirs)):
+    for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a == b, (f"{name}: weight {index} is {model.weights[index].path} {a}, "
                         f"Keras has {reference.weights[index].path} {b}")
     # Trainable and non-trainable (batch-norm moving statistics) split the same way.

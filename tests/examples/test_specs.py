@@ -64,7 +64,7 @@ def _random_inputs(spec, batch: int = 2, seed: int = 0):
 def _outputs_by_name(spec, out):
     if isinstance(out, dict):
         return out
-    return dict(zip(spec.outputs, out if isinstance(out, (list, tuple)) else [out]))
+    return dict(zip(spec.outputs, out if isinstance(out, (list, tuple)) else [out], strict=False))
 
 
 def test_the_example_specs_exist():
