@@ -26,7 +26,9 @@ MAX_TFLITE_PARAMS = 50_000_000
 
 
 def _param(path: Path):
-    marks = [pytest.mark.long] if any(word in path.stem.lower() for word in LONG) else []
+    big = any(word in path.stem.lower() for word in LONG)
+    # Also `slow`, so that `-m "not slow"` (which replaces `-m "not long"`) leaves them out.
+    marks = [pytest.mark.slow, pytest.mark.long] if big else []
     return pytest.param(path, id=path.stem, marks=marks)
 
 
