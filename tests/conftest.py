@@ -56,6 +56,38 @@ def trained_iris(tmp_path_factory):
     return folder, spec, result
 
 
+# Example models up to this many parameters are kept for the session once built;
+# bigger ones (VGG16 and AlexNet hold hundreds of MB) are built for each use.
+_KEEP_PARAMS = 30_000_000
+
+
+@pytest.fixture(scope="session")
+def example_build():
+    """``example_build(path)``: the spec of specs/NAME.yaml loaded and built (``build``), once
+    per test process, as (Spec, BuildResult).
+
+    The example specs are built by tests in tests/examples, tests/export and
+    tests/model_folder; each test process builds each of them once. A test may run
+    the model, compile, save or export it; one that changes its weights builds its own.
+    """
+    from compiler.api import build, load_spec
+
+    kept: dict[Path, tuple] = {}
+
+    def get(path: Path):
+        path = Path(path).resolve()
+        if path in kept:
+            return kept[path]
+        spec = load_spec(path)
+        pair = (spec, build(spec))
+        expected = spec.expect.params if spec.expect and spec.expect.params else 0
+        if expected <= _KEEP_PARAMS:
+            kept[path] = pair
+        return pair
+
+    return get
+
+
 @pytest.fixture
 def csv_folder(tmp_path, monkeypatch):
     """tmp_path as the working folder, holding ``c.csv`` (``helpers.write_classes_csv``)."""

@@ -37,7 +37,9 @@ Writing specs:
 
 Fixtures (tests/conftest.py): ``write_spec``, ``csv_folder`` (above) and
 ``trained_iris``: IRIS trained once per session by ``nncompile train``, as
-(folder, spec path, Result), for tests that only read the model folder.
+(folder, spec path, Result), for tests that only read the model folder;
+``example_build(path)``: a shipped spec loaded and built once per test process, as
+(Spec, BuildResult).
 
 Objects the tests share:
     ``make_model(kind)``, ``make_two_headed()``

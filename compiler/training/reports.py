@@ -1,7 +1,8 @@
 """Reports written after training: history table, curves, confusion matrix, worst examples.
 
-Every file goes through :mod:`compiler.atomic`. Plots use the
-non-interactive Agg backend so training works without a display.
+Every file goes through :mod:`compiler.atomic`. Plots are drawn on matplotlib
+``Figure`` objects, which render with Agg and need neither pyplot, its global
+figure registry, nor a display: training runs write them in every process.
 """
 
 from __future__ import annotations
@@ -26,25 +27,27 @@ def write_history_csv(path: Path, history: list[dict]) -> None:
     write_text_atomic(path, buffer.getvalue())
 
 
-def _pyplot():
-    import matplotlib
+def _figure(width: float, height: float):
+    """A figure that nothing else refers to (no pyplot): it is freed with its last reference."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return Figure(figsize=(width, height))
 
-    return plt
+
+def _save_png(path: Path, fig) -> None:
+    write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90))
 
 
 def plot_training_curves(path: Path, history: list[dict]) -> None:
     """Plot the loss and each metric per epoch, training against validation."""
-    plt = _pyplot()
     names = sorted(
-        {k for row in history for k in row if k not in ("epoch", "learning_rate") and not k.startswith("val_")},
+        {k for row in history for k in row
+         if k not in ("epoch", "learning_rate") and not k.startswith("val_")},
         key=lambda k: (k != "loss", k),
     )
     epochs = [row["epoch"] for row in history]
-    fig, axes = plt.subplots(1, max(1, len(names)), figsize=(4.5 * max(1, len(names)), 3.6))
-    axes = np.atleast_1d(axes)
+    fig = _figure(4.5 * max(1, len(names)), 3.6)
+    axes = np.atleast_1d(fig.subplots(1, max(1, len(names))))
     for ax, name in zip(axes, names, strict=False):
         ax.plot(epochs, [row.get(name, np.nan) for row in history], label="train")
         if any(f"val_{name}" in row for row in history):
@@ -54,8 +57,7 @@ def plot_training_curves(path: Path, history: list[dict]) -> None:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90))
-    plt.close(fig)
+    _save_png(path, fig)
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
@@ -67,22 +69,23 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int) 
 
 def plot_confusion_matrix(path: Path, counts: np.ndarray, class_names: list[str]) -> None:
     """Draw the confusion matrix with counts in the cells."""
-    plt = _pyplot()
     size = max(4.0, 0.45 * len(class_names) + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig = _figure(size, size)
+    ax = fig.subplots()
     ax.imshow(counts, cmap="Blues")
     ticks = range(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45, ha="right")
     ax.set_yticks(ticks, class_names)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    # The layout only depends on the tick labels and axis titles: computed before the
+    # counts are written into the cells, it does not measure one text per cell.
+    fig.tight_layout()
     limit = counts.max() / 2 if counts.size else 0
     for (i, j), value in np.ndenumerate(counts):
         ax.text(j, i, str(value), ha="center", va="center",
                 color="white" if value > limit else "black", fontsize=8)
-    fig.tight_layout()
-    write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90))
-    plt.close(fig)
+    _save_png(path, fig)
 
 
 def worst_examples(

@@ -4,6 +4,11 @@ The spec models must have the same parameter count and the same weight shapes
 in the same order as the Keras reference models, so that the reference weights
 (e.g. ImageNet's) can be copied in with ``set_weights``; after such a copy both
 models must compute the same function.
+
+Building both 138M- and 25M-parameter networks twice is the point here, and takes
+most of a minute: this file is the `long` tier (`python -m pytest -m long`). The
+default run still builds both specs and checks their parameter counts
+(tests/examples/test_specs.py, `expect.params`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import pytest
 
 from compiler.api import build, load_spec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "specs"
 
@@ -50,7 +55,7 @@ def test_weight_shapes_match_keras_in_order(pair):
     ours = [tuple(w.shape) for w in model.weights]
     theirs = [tuple(w.shape) for w in reference.weights]
     assert len(ours) == len(theirs), name
-    for index, (a, b) in enumerate(zip(ours, theirs)):
+    for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a == b, (f"{name}: weight {index} is {model.weights[index].path} {a}, "
                         f"Keras has {reference.weights[index].path} {b}")
     # Trainable and non-trainable (batch-norm moving statistics) split the same way.

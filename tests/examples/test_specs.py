@@ -64,7 +64,7 @@ def _random_inputs(spec, batch: int = 2, seed: int = 0):
 def _outputs_by_name(spec, out):
     if isinstance(out, dict):
         return out
-    return dict(zip(spec.outputs, out if isinstance(out, (list, tuple)) else [out]))
+    return dict(zip(spec.outputs, out if isinstance(out, (list, tuple)) else [out], strict=False))
 
 
 def test_the_example_specs_exist():
@@ -75,14 +75,14 @@ def test_the_example_specs_exist():
 
 
 @pytest.mark.parametrize("spec_path", SPEC_PARAMS)
-def test_spec_builds_meets_expect_and_runs(spec_path):
+def test_spec_builds_meets_expect_and_runs(spec_path, example_build):
     spec = load_spec(spec_path)
     # Every example declares what it builds, so the check below is never empty.
     assert spec.expect is not None and spec.expect.params, "example specs declare expect.params"
     assert spec.expect.output_shapes, "example specs declare expect.output_shapes"
     assert set(spec.expect.output_shapes) == set(spec.outputs)
 
-    result = build(spec)  # raises SpecError when `expect:` does not hold
+    _, result = example_build(spec_path)  # `build` raises SpecError when `expect:` does not hold
     model = result.model
     assert result.total_params == spec.expect.params
     assert sum(row.params for row in result.rows) == result.total_params  # the table adds up
@@ -104,13 +104,13 @@ DATA_SPECS = [_param(p) for p in SPECS if (spec := _spec_or_none(p)) and spec.da
 
 
 @pytest.mark.parametrize("spec_path", DATA_SPECS)
-def test_spec_data_fits_the_model(spec_path):
+def test_spec_data_fits_the_model(spec_path, example_build):
     """The spec's `data:` section loads and one training batch goes through the model."""
     from compiler.data.pipeline import load_data
 
-    spec = load_spec(spec_path)
+    spec, built = example_build(spec_path)
     assert spec.data is not None and spec.training is not None
-    model = build(spec).model
+    model = built.model
     bundle = load_data(spec, batch_size=spec.training.batch_size)
     assert bundle.train is not None and bundle.test is not None
     inputs, targets = next(iter(bundle.train))
@@ -125,8 +125,8 @@ def test_spec_data_fits_the_model(spec_path):
 
 
 # ------------------------------------------------------------- particular specs
-def test_mlp_figure6_1_is_the_book_figure():
-    model = build(load_spec(SPEC_DIR / "mlp_figure6_1.yaml")).model
+def test_mlp_figure6_1_is_the_book_figure(example_build):
+    model = example_build(SPEC_DIR / "mlp_figure6_1.yaml")[1].model
     dense = [layer for layer in model.layers if layer.weights]
     assert [tuple(layer.kernel.shape) for layer in dense] == [(2, 4), (4, 4), (4, 1)]
     y = np.asarray(model(np.array([[0.5, -1.0], [3.0, 2.0]], dtype="float32")))
@@ -134,6 +134,7 @@ def test_mlp_figure6_1_is_the_book_figure():
 
 
 def test_perceptron_outputs_zero_or_one():
+    # Built here: the test sets the weights of the model.
     spec = load_spec(SPEC_DIR / "perceptron.yaml")
     model = build(spec).model
     tlu = model.get_layer("tlu")
@@ -143,16 +144,16 @@ def test_perceptron_outputs_zero_or_one():
     np.testing.assert_array_equal(np.asarray(model(x)).ravel(), [0, 0, 0, 1])
 
 
-def test_lenet5_shapes_follow_the_paper():
-    model = build(load_spec(SPEC_DIR / "lenet5.yaml")).model
+def test_lenet5_shapes_follow_the_paper(example_build):
+    model = example_build(SPEC_DIR / "lenet5.yaml")[1].model
     shapes = {name: tuple(model.get_layer(name).output.shape[1:])
               for name in ("c1", "s2", "c3", "s4", "c5", "f6", "output")}
     assert shapes == {"c1": (28, 28, 6), "s2": (14, 14, 6), "c3": (10, 10, 16),
                       "s4": (5, 5, 16), "c5": (1, 1, 120), "f6": (84,), "output": (10,)}
 
 
-def test_inception_modules_concatenate_four_branches():
-    model = build(load_spec(SPEC_DIR / "inception.yaml")).model
+def test_inception_modules_concatenate_four_branches(example_build):
+    model = example_build(SPEC_DIR / "inception.yaml")[1].model
     widths = {m: int(model.get_layer(f"inception_{m}_output").output.shape[-1])
               for m in ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")}
     assert widths == {"3a": 256, "3b": 480, "4a": 512, "4b": 512, "4c": 512, "4d": 528,
@@ -163,9 +164,9 @@ def test_inception_modules_concatenate_four_branches():
                        "inception_3a_pool_proj"]
 
 
-def test_siamese_towers_share_their_weights():
-    spec = load_spec(SPEC_DIR / "siamese.yaml")
-    model = build(spec).model
+def test_siamese_towers_share_their_weights(example_build):
+    spec, built = example_build(SPEC_DIR / "siamese.yaml")
+    model = built.model
     # One set of tower weights: the second application adds no variables.
     assert len(model.weights) == 4 * 2  # conv1, conv2, hidden, embedding: kernel + bias each
     rng = np.random.default_rng(1)

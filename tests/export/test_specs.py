@@ -1,7 +1,11 @@
 """Every example spec builds, exports as SavedModel and TFLite (builtins only) and matches Keras.
 
 The specs are globbed at collection time, so a new file in specs/ is covered
-without touching this test.
+without touching this test. The big image networks (VGG16, ResNet-50, AlexNet,
+Inception) take from seconds to minutes each to convert: they are the `long`
+tier (`python -m pytest -m long`). The default run exports every other spec,
+among them a residual network (residual_mlp) and convolutional ones (lenet5,
+digits_cnn), so skip connections and convolutions through TFLite are checked there.
 """
 
 from __future__ import annotations
@@ -14,26 +18,27 @@ import pytest
 from compiler.export.tflite_ops import list_ops, non_builtin_ops
 
 SPECS = sorted((Path(__file__).resolve().parents[2] / "specs").glob("*.yaml"))
-# Big image networks take minutes to convert on a small CPU; still run in CI.
-SLOW = ("vgg", "resnet", "alexnet", "inception")
+# Big image networks take minutes to convert on a small CPU: the long tier, run in CI.
+LONG = ("vgg", "resnet", "alexnet", "inception")
 # The TFLite flatbuffer holds at most 2 GB; very large models are checked as
 # SavedModels only.
 MAX_TFLITE_PARAMS = 50_000_000
 
 
 def _param(path: Path):
-    marks = [pytest.mark.slow] if any(word in path.stem.lower() for word in SLOW) else []
+    big = any(word in path.stem.lower() for word in LONG)
+    # Also `slow`, so that `-m "not slow"` (which replaces `-m "not long"`) leaves them out.
+    marks = [pytest.mark.slow, pytest.mark.long] if big else []
     return pytest.param(path, id=path.stem, marks=marks)
 
 
 @pytest.mark.skipif(not SPECS, reason="no example specs in specs/")
 @pytest.mark.parametrize("spec_path", [_param(p) for p in SPECS])
-def test_spec_exports_and_matches_keras(spec_path, tmp_path):
-    from compiler.api import build_model, load_spec
+def test_spec_exports_and_matches_keras(spec_path, tmp_path, example_build):
     from compiler.export.run import export_from_spec
 
-    spec = load_spec(spec_path)
-    model = build_model(spec)
+    spec, built = example_build(spec_path)
+    model = built.model
     formats = ["saved_model"]
     if model.count_params() <= MAX_TFLITE_PARAMS:
         formats.append("tflite")

@@ -321,7 +321,7 @@ SPECS = [pytest.param(path, marks=() if path.stem in QUICK else pytest.mark.slow
 
 
 @pytest.mark.parametrize("spec_file", SPECS)
-def test_every_example_spec_model_passes_the_check(spec_file, tmp_path):
+def test_every_example_spec_model_passes_the_check(spec_file, tmp_path, example_build):
     """Each shipped spec, built and compiled as training would, passes the allowlist.
 
     Small models are saved and loaded through the one loader; for the large ones
@@ -329,11 +329,10 @@ def test_every_example_spec_model_passes_the_check(spec_file, tmp_path):
     """
     from keras.src.saving import saving_lib
 
-    from compiler.api import build_model, load_spec
     from compiler.training.compile import compile_args
 
-    spec = load_spec(spec_file)
-    model = build_model(spec)
+    spec, built = example_build(spec_file)
+    model = built.model
     if spec.training is not None:
         compile_args(spec, model, steps_per_epoch=10).compile(model, False)
     config = json.loads(saving_lib._serialize_model_as_json(model)[0])

@@ -24,7 +24,8 @@ SPEC = SPECS_DIR / "date_translator.yaml"
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    spec = load_spec(SPEC, ["data.generate.samples=7000", "training.epochs=4",
+    # The smallest run that still decodes 99 % of 500 held-out dates (10 % of 5000).
+    spec = load_spec(SPEC, ["data.generate.samples=5000", "training.epochs=4",
                             "export=[keras]"])
     result = train_quietly(spec, out)
     return spec, result, out / spec.name
@@ -42,7 +43,7 @@ def test_exact_match_on_held_out_dates_is_at_least_99_percent(trained):
     tokens, attention = inference.predict(inputs["encoder_input"], verbose=0)
     stop = bundle.metadata["stop_id"]
     exact = 0
-    for predicted, target in zip(tokens, targets):
+    for predicted, target in zip(tokens, targets, strict=True):
         wanted = list(target[: list(target).index(stop) + 1])
         exact += list(predicted[: len(wanted)]) == wanted
     accuracy = exact / len(targets)
@@ -51,7 +52,7 @@ def test_exact_match_on_held_out_dates_is_at_least_99_percent(trained):
     # Attention is a distribution over the written date's characters, none on padding.
     lengths = (inputs["encoder_input"] > 0).sum(axis=1)
     assert np.allclose(attention.sum(-1), 1.0, atol=1e-4)
-    for row, n in zip(attention[:50], lengths[:50]):
+    for row, n in zip(attention[:50], lengths[:50], strict=True):
         assert row[:, n:].max() == 0.0
 
 

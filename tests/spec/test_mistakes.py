@@ -203,7 +203,8 @@ def test_layer_over_the_budget_is_refused_before_keras_allocates_it(write_spec):
 
 
 def test_model_over_the_budget_names_the_layer_that_crosses_it(write_spec, monkeypatch):
-    monkeypatch.setattr("compiler.build.graph.MAX_MODEL_PARAMS", 1000)  # not 2e9: no 8 GB allocation
+    # 1000, not 2e9: no 8 GB allocation
+    monkeypatch.setattr("compiler.build.graph.MAX_MODEL_PARAMS", 1000)
     out = build_problems(write_spec("""
         name: t
         inputs: {x: [20]}
@@ -365,6 +366,7 @@ def test_deep_graphs_raise_the_recursion_limit_only_upwards():
 
 
 @pytest.mark.slow
+@pytest.mark.long  # building and saving 1000 Keras layers takes 10-20 s: the depth is the point
 def test_a_thousand_layer_chain_builds(write_spec, tmp_path):
     path = write_spec("name: deep\ninputs: {x: [4]}\nlayers:\n" + "  - dense: 2\n" * 1000)
     result = run_cli("build", path, "--out", tmp_path / "out")
@@ -473,7 +475,7 @@ def test_true_and_false_are_not_numbers(write_spec):
                    "spec.yaml:5:21: layers[1].dropout.rate: expected a number, got false"]
 
 
-# --------------------------------------------------------------------------- Python habits, Keras layers
+# ------------------------------------------------------------ Python habits, Keras layers
 
 
 def test_python_tuples_and_none_get_a_yaml_hint(write_spec):
@@ -538,8 +540,9 @@ def test_mistakes_with_the_keras_layers(write_spec):
         "smaller than `strides` 2",
         "spec.yaml:5:39: layers[1].multi_head_attention.num_heads: expected a number > 0, got 0"]
     for layer, message in [
-        ("- group_norm: {groups: 3, inputs: x}", "spec.yaml:4:5: layers[0].group_norm: group_norm: 4 channels of 'x' "
-                            "do not split into 3 groups; use a divisor of 4"),
+        ("- group_norm: {groups: 3, inputs: x}",
+         "spec.yaml:4:5: layers[0].group_norm: group_norm: 4 channels of 'x' "
+         "do not split into 3 groups; use a divisor of 4"),
         ("- attention: {inputs: [x, y]}",
          "spec.yaml:4:5: layers[0].attention: attention: the query 'x' has 4 features and the "
          "key 'y' 5; dot-product attention needs the same number (add a dense layer to one of "
@@ -555,7 +558,7 @@ def test_mistakes_with_the_keras_layers(write_spec):
         assert build_problems(path) == [message]
 
 
-# --------------------------------------------------------------------------- porting keras.applications
+# ------------------------------------------------------------ porting keras.applications
 
 
 COMMA = ("inside {...} or [...] a comma ends a value: put an expression with commas in quotes, "

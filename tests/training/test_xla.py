@@ -18,7 +18,7 @@ layers:
 data: {{builtin: wine, split: {{validation: 0.2, test: 0.2}}}}
 training:
   loss: sparse_categorical_crossentropy
-  epochs: 2
+  epochs: 1  # what is checked is the decision, taken before the first epoch
   batch_size: 8
   jit_compile: {mode}
 """
