@@ -9,6 +9,7 @@ from typing import Any
 from compiler.codegen.functional import Call, Graph, TensorRef
 from compiler.errors import Location, ModelFileError
 from compiler.importer.layer_types import LayerImporter, NotExpressible
+from compiler.layers import layer_class
 from compiler.spec.blocks import name_problem
 
 _OPS = "keras.src.ops."
@@ -78,7 +79,12 @@ def flat_spec(graph: Graph, where: Location, prefix: str) -> FlatSpec:
         except NotExpressible as err:
             raise _refuse(where, prefix, layer.path, f"layer '{layer.name}' ({layer.class_name}): "
                           f"{err}") from None
-        entries.append(FlatEntry(type_name, params, layer.name, args, layer.name))
+        called = _call_parameters(call)
+        if called and not set(called) <= set(layer_class(type_name).model_fields):
+            raise _refuse(where, prefix, layer.path,
+                          f"layer '{layer.name}' is called with `{next(iter(called))}=`, which "
+                          f"`{type_name}` cannot say")
+        entries.append(FlatEntry(type_name, {**params, **called}, layer.name, args, layer.name))
     outputs = [_ref_name(ref, graph) for ref in graph.outputs]
     return FlatSpec(_spec_name(graph.name), inputs, entries, outputs)
 
@@ -112,12 +118,22 @@ def _walk(value: Any) -> list[TensorRef]:
     return []
 
 
+# Call arguments that a layer type takes as parameters (it passes them to the call).
+CALL_PARAMETERS = ("return_attention_scores", "use_causal_mask")
+
+
+def _call_parameters(call: Call) -> dict[str, Any]:
+    """The call's keyword arguments that are spec parameters, when set (not their default)."""
+    return {key: value for key, value in call.kwargs.items()
+            if key in CALL_PARAMETERS and value not in (False, None)}
+
+
 def _arguments(call: Call, graph: Graph, where: Location, prefix: str) -> list[str]:
     """The call's tensors as `inputs:`; keyword arguments other than Keras's own are refused."""
     for key, value in call.kwargs.items():
         if key == "mask" or (key == "training" and value in (False, None)):
             continue
-        if value is None:
+        if value is None or key in CALL_PARAMETERS and isinstance(value, bool):
             continue
         raise _refuse(where, prefix, call.layer.path,
                       f"layer '{call.layer.name}' is called with `{key}=`, which a spec's "

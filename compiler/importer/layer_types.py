@@ -145,7 +145,8 @@ class LayerImporter:
             NotExpressible: naming the class and what cannot be written.
         """
         class_name = str(obj.get("class_name"))
-        config = obj.get("config") or {}
+        config = _built_defaults(class_name, obj.get("config") or {})
+        obj = {**obj, "config": config}
         key = json.dumps([class_name, obj.get("registered_name"), _comparable(config), inner],
                          sort_keys=True)
         if key not in self.cache:
@@ -184,6 +185,9 @@ class LayerImporter:
     def _try(self, type_name: str, params: dict, cls: type, wanted: dict, name: Any):
         spec_class = layer_class(type_name)
         fields = _fields(spec_class)
+        translate = getattr(spec_class, "params_from_keras", None)
+        if translate is not None:  # a type whose parameters are not the Keras layer's own
+            params = translate(params)
         # A key the type does not take may be one its builder sets by itself (the
         # backward layer of a bidirectional one): left out, the check below decides.
         unknown = [k for k in params if k not in fields]
@@ -225,3 +229,19 @@ def _fields(spec_class: Any) -> set[str]:
 def _short(err: Exception) -> str:
     text = " ".join(str(err).split())
     return text[:160] + ("…" if len(text) > 160 else "")
+
+
+def _built_defaults(class_name: str, config: dict) -> dict:
+    """The config with values Keras resolves when a layer is built put back to their default.
+
+    A built MultiHeadAttention records ``attention_axes: [1]`` where it was made with
+    None (attention over the one sequence axis of a (batch, steps, features) input),
+    a built LayerNormalization ``axis: [-1]`` for -1; the layer nncompile builds again
+    is not built, so it says None and -1.
+    """
+    if class_name == "MultiHeadAttention" and config.get("attention_axes") in ([1], (1,)):
+        return {**config, "attention_axes": None}
+    axis = config.get("axis")
+    if class_name == "LayerNormalization" and isinstance(axis, list) and len(axis) == 1:
+        return {**config, "axis": axis[0]}  # built, one axis is kept as a list of one
+    return config

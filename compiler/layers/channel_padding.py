@@ -29,6 +29,14 @@ class ChannelPadding(LayerSpec):
                              "`channels` (the output's channels), not both")
         return self
 
+    @classmethod
+    def params_from_keras(cls, params: dict) -> dict:
+        """Spec parameters from the Keras layer's changed arguments (`nncompile import`)."""
+        if "before" not in params and "after" not in params:
+            return params
+        rest = {k: v for k, v in params.items() if k not in ("before", "after")}
+        return {**rest, "padding": [params.get("before", 0), params.get("after", 0)]}
+
     def sides(self, channels: int | None) -> tuple[int, int] | None:
         """(before, after) for an input of this many channels; None when not known."""
         if self.padding is not None:
