@@ -32,7 +32,10 @@ def test_every_yaml_block_in_the_readme_is_an_example_or_a_fragment_that_validat
     for block in blocks:
         if block in whole:
             continue
-        if block.startswith("training:"):
+        if block.startswith(("nncompile:", "name:")):  # a whole (abridged) spec
+            (tmp_path / "s.yaml").write_text(block)
+            load_spec(tmp_path / "s.yaml")
+        elif block.startswith("training:"):
             (tmp_path / "s.yaml").write_text(base + block)
             load_spec(tmp_path / "s.yaml")
         elif block.startswith("export:") or block.startswith("data:"):
