@@ -47,7 +47,10 @@ class PositionEmbedding(keras.layers.Layer):
 
     def call(self, inputs):
         steps = ops.shape(inputs)[1]
-        table = ops.slice(self.embeddings, (0, 0), (steps, ops.shape(self.embeddings)[1]))
+        # A tensor, not the variable (JAX traces a variable only as a tensor), and the
+        # static feature size.
+        table = ops.slice(ops.convert_to_tensor(self.embeddings), (0, 0),
+                          (steps, self.embeddings.shape[1]))
         return ops.broadcast_to(ops.cast(table, inputs.dtype), ops.shape(inputs))
 
     def compute_mask(self, inputs, mask=None):

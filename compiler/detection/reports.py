@@ -80,11 +80,10 @@ def _finite(value: float) -> float | None:
 def plot_precision_recall(path, results: list[ClassResult], class_names: list[str],
                           title: str) -> None:
     """One precision-recall curve per class at IoU 0.5."""
-    from compiler.atomic import write_with
-    from compiler.training.reports import _pyplot
+    from compiler.training.reports import new_figure, save_png
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = new_figure(5, 4)
+    ax = fig.subplots()
     for index, result in enumerate(results):
         if not result.objects:
             continue
@@ -101,8 +100,7 @@ def plot_precision_recall(path, results: list[ClassResult], class_names: list[st
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90))
-    plt.close(fig)
+    save_png(path, fig)
 
 
 def evaluate_split(model, spec: Any, bundle: Any, split: str) -> dict | None:

@@ -27,14 +27,14 @@ def write_history_csv(path: Path, history: list[dict]) -> None:
     write_text_atomic(path, buffer.getvalue())
 
 
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
     """A figure that nothing else refers to (no pyplot): it is freed with its last reference."""
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height))
 
 
-def _save_png(path: Path, fig) -> None:
+def save_png(path: Path, fig) -> None:
     write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90))
 
 
@@ -46,7 +46,7 @@ def plot_training_curves(path: Path, history: list[dict]) -> None:
         key=lambda k: (k != "loss", k),
     )
     epochs = [row["epoch"] for row in history]
-    fig = _figure(4.5 * max(1, len(names)), 3.6)
+    fig = new_figure(4.5 * max(1, len(names)), 3.6)
     axes = np.atleast_1d(fig.subplots(1, max(1, len(names))))
     for ax, name in zip(axes, names, strict=False):
         ax.plot(epochs, [row.get(name, np.nan) for row in history], label="train")
@@ -57,7 +57,7 @@ def plot_training_curves(path: Path, history: list[dict]) -> None:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    _save_png(path, fig)
+    save_png(path, fig)
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
@@ -70,7 +70,7 @@ def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int) 
 def plot_confusion_matrix(path: Path, counts: np.ndarray, class_names: list[str]) -> None:
     """Draw the confusion matrix with counts in the cells."""
     size = max(4.0, 0.45 * len(class_names) + 2)
-    fig = _figure(size, size)
+    fig = new_figure(size, size)
     ax = fig.subplots()
     ax.imshow(counts, cmap="Blues")
     ticks = range(len(class_names))
@@ -85,7 +85,7 @@ def plot_confusion_matrix(path: Path, counts: np.ndarray, class_names: list[str]
     for (i, j), value in np.ndenumerate(counts):
         ax.text(j, i, str(value), ha="center", va="center",
                 color="white" if value > limit else "black", fontsize=8)
-    _save_png(path, fig)
+    save_png(path, fig)
 
 
 def worst_examples(
