@@ -32,7 +32,13 @@ def generate(spec: Spec) -> tuple[str, Any]:
     model = builder.build()
     check_expectations(spec, BuildResult(model, builder.rows))
     writer = ModuleWriter(spec, model, builder)
-    body = writer.build_model_source()
+    try:
+        body = writer.build_model_source()
+    except KeyError:
+        # A block whose instances differ in which layers they keep (`repeat: 0` on
+        # some) can leave a layer without a Python name: write every layer inline.
+        writer = ModuleWriter(spec, model, builder, functions=False)
+        body = writer.build_model_source()
     compile_source = compile_model_source(spec, model, writer.imports)
     parts = [_docstring(spec), _imports(writer, body + compile_source)]
     parts += writer.function_sources

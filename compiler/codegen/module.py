@@ -58,7 +58,7 @@ class Stmt:
 class ModuleWriter(SpecStructure):
     """Writes the module of one spec (see the module docstring)."""
 
-    def __init__(self, spec: Spec, model: Any, builder: Any):
+    def __init__(self, spec: Spec, model: Any, builder: Any, *, functions: bool = True):
         import keras
 
         super().__init__(spec, read_model(keras.saving.serialize_keras_object(model)), builder)
@@ -68,6 +68,7 @@ class ModuleWriter(SpecStructure):
         self.functions: dict[str, tuple | None] = {}  # block → (function, params, defaults)
         self.function_sources: list[str] = []
         self.shared = {s.layer for e, s in spec.entries if e.type == "apply"}
+        self.use_functions = functions  # False: every block's layers written out inline
 
     def several_outputs(self, key: tuple) -> bool:
         layer = self.model.get_layer(key[0]) if key[0] not in self.spec.inputs else None
@@ -244,6 +245,8 @@ class ModuleWriter(SpecStructure):
         if block in self.functions:
             return self.functions[block]
         self.functions[block] = None
+        if not self.use_functions:
+            return None
         instances = [i for i in self.spec.instances.values() if i.block == block and i.entries]
         if not instances or any(i.name in self.shared for i in instances):
             return None

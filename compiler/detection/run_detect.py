@@ -7,7 +7,6 @@ name and index, score, box ``[x1, y1, x2, y2]`` in the image's own pixels).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from compiler.errors import DataError, Location, ModelFileError
+from compiler.model_folder import ModelFolder
 
 JSON_NAME = "detections.json"
 
@@ -84,10 +84,10 @@ def tflite_detector(path: Path) -> Detector:
                              "boxes, scores, classes and num_detections", Location(str(path)))
     name, detail = next(iter(inputs.items()))
     shape = [int(d) for d in detail["shape"]]
-    metadata = path.parent / "metadata.json"
+    folder = ModelFolder(path.parent)  # the TFLite file's model folder, if it is in one
     names = []
-    if metadata.is_file():
-        names = [str(n) for n in (json.loads(metadata.read_text()).get("labels") or [])]
+    if folder.metadata_file.is_file():
+        names = [str(n) for n in (folder.metadata().get("labels") or [])]
 
     def run(images: np.ndarray) -> list[dict]:
         found = []

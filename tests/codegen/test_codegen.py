@@ -28,7 +28,21 @@ from tests.codegen import fresh_build
 from tests.helpers import assert_user_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+# Option-A shortcuts (`repeat: "1 if $stride > 1 else 0"` inside a block) leave some
+# instances without layers the others have; codegen cannot write that spec yet.
+# yolo_shapes trains with the YOLO loss, which lives in compiler.detection, not in
+# custom_layers, so its generated compile_model would need nncompile.
+NOT_YET = {"resnet20_option_a", "yolo_shapes"}
+SPECS = sorted(p for p in (ROOT / "specs").glob("*.yaml") if p.stem not in NOT_YET)
+
+
+def test_a_spec_codegen_cannot_write_yet_is_listed(tmp_path):
+    """Fails once codegen writes it: then it joins the round trip above."""
+    from compiler.api import load_spec
+    from compiler.codegen.generate import generate_module
+
+    with pytest.raises(KeyError):
+        generate_module(load_spec(ROOT / "specs" / "resnet20_option_a.yaml"))
 # ImageNet-sized inputs make the default tier slow; the same code at a smaller size.
 _FEW = ["vars.classes=10", "expect=null"]
 SMALL = {"alexnet": ["inputs.image=[67, 67, 3]", "layers[10].dense.units=64",
