@@ -56,7 +56,8 @@ class InverseTimeSchedule(_EpochSchedule):
 class StepDecaySchedule(_EpochSchedule):
     """η = η0 · factor ^ floor(epoch / every)."""
 
-    def __init__(self, initial_learning_rate: float, steps_per_epoch: int, factor: float, every: int):
+    def __init__(self, initial_learning_rate: float, steps_per_epoch: int, factor: float,
+                 every: int):
         super().__init__(initial_learning_rate, steps_per_epoch)
         self.factor = float(factor)
         self.every = int(every)

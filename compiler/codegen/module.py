@@ -53,6 +53,7 @@ class Stmt:
     ins: list
     render: Any  # (names: dict key → variable) → list of source lines
     comments: list[str] = field(default_factory=list)
+    aliases: list = field(default_factory=list)  # keys written into the same variable as ``out``
 
 
 class ModuleWriter(SpecStructure):
@@ -160,30 +161,129 @@ class ModuleWriter(SpecStructure):
         """The statements of aligned item lists (one per instance; one list at the top)."""
         lengths = {len(g) for g in groups}
         if len(lengths) != 1:
-            raise _NoFunction()
+            if prefixes is None:
+                raise _NoFunction()
+            return self.optional_stmts(groups, arguments, prefixes)
         stmts: list[Stmt] = []
         for position in range(lengths.pop()):
-            items = [g[position] for g in groups]
-            kinds = {(it.kind, it.block, it.base) for it in items}
-            if len(kinds) != 1:
-                raise _NoFunction()
-            item = items[0]
-            comments = item.notes + self.comments.around(item.mark)
-            if item.kind == "call":
-                stmt = self.call_stmt([it.call for it in items], arguments, prefixes)
-            else:
-                try:
-                    stmt = self.run_stmt(items, arguments, prefixes)
-                except _Inline:  # at the top level: the instances' layers, written out
-                    inline = self.expand_inline([member_item for member in item.members
-                                                 for member_item in self.items(member.name)])
-                    stmts += self.scope_stmts([inline], arguments, None)
-                    continue
-            if stmt is None:
-                continue
-            stmt.comments = comments + stmt.comments
-            stmts.append(stmt)
+            stmts += self.item_stmts([g[position] for g in groups], arguments, prefixes)
         return stmts
+
+    def item_stmts(self, items: list[Item], arguments: list[dict],
+                   prefixes: list[str] | None) -> list[Stmt]:
+        """The statement(s) of one item as every instance (or the top level) has it."""
+        kinds = {(it.kind, it.block, it.base) for it in items}
+        if len(kinds) != 1:
+            raise _NoFunction()
+        item = items[0]
+        comments = item.notes + self.comments.around(item.mark)
+        if item.kind == "call":
+            stmt = self.call_stmt([it.call for it in items], arguments, prefixes)
+        else:
+            try:
+                stmt = self.run_stmt(items, arguments, prefixes)
+            except _Inline:  # at the top level: the instances' layers, written out
+                inline = self.expand_inline([member_item for member in item.members
+                                             for member_item in self.items(member.name)])
+                return self.scope_stmts([inline], arguments, None)
+        if stmt is None:
+            return []
+        stmt.comments = comments + stmt.comments
+        return [stmt]
+
+    def optional_stmts(self, groups: list[list[Item]], arguments: list[dict],
+                       prefixes: list[str]) -> list[Stmt]:
+        """A block whose instances lack some layers (`repeat: 0` on them): an ``if``.
+
+        One instance must hold every item; the others hold a part of them, in
+        the same order. A run of consecutive items that the same instances lack
+        must be a chain, so that where it is absent its output is its input
+        (what `repeat: 0` means), and which instances have it must follow from
+        their parameters (``stride > 1``). Every call must take the same inputs
+        in every instance, the run's input standing for its output where the
+        run is absent; otherwise there is no one function (the layers are then
+        written out inline).
+        """
+        keys = [[_item_key(it, p) for it in g] for g, p in zip(groups, prefixes, strict=True)]
+        full = max(range(len(groups)), key=lambda g: len(groups[g]))
+        where: list[dict] = []  # per instance: item key → position
+        for ks in keys:
+            positions = {k: i for i, k in enumerate(ks)}
+            if len(positions) != len(ks) or not set(ks) <= set(keys[full]):
+                raise _NoFunction()
+            order = [positions[k] for k in keys[full] if k in positions]
+            if order != sorted(order):
+                raise _NoFunction()
+            where.append(positions)
+        runs: list[tuple[list[int], tuple]] = []  # (positions in the full instance, presence)
+        for position, key in enumerate(keys[full]):
+            presence = tuple(key in w for w in where)
+            if runs and not all(presence) and runs[-1][1] == presence:
+                runs[-1][0].append(position)
+            else:
+                runs.append(([position], presence))
+        stmts: list[Stmt] = []
+        passed: list[dict] = [{} for _ in groups]  # per instance: absent output → its input
+        for positions, presence in runs:
+            present = [g for g in range(len(groups)) if presence[g]]
+            inner: list[Stmt] = []
+            for position in positions:
+                key = keys[full][position]
+                items = [(g, groups[g][where[g][key]]) for g in present]
+                self.check_inputs(items, prefixes, passed, full)
+                inner += self.item_stmts([it for _, it in items], [arguments[g] for g in present],
+                                         [prefixes[g] for g in present])
+            if all(presence):
+                stmts += inner
+                continue
+            condition = solve_condition(list(presence), arguments,
+                                        lambda v: value_source(v, self.imports),
+                                        self.repeat_parameters(prefixes[0]))
+            if condition is None or not inner or len(inner[0].ins) != 1 or any(
+                    s.ins != [before.out] for before, s in zip(inner, inner[1:], strict=False)):
+                raise _NoFunction()
+            first = present[0]
+            source = self.local(inner[0].ins[0], prefixes[first])
+            output = self.local(inner[-1].out, prefixes[first])
+            for g in range(len(groups)):
+                if not presence[g]:
+                    passed[g][output] = passed[g].get(source, source)
+            stmts.append(_conditional(condition, inner))
+        return stmts
+
+    def repeat_parameters(self, instance: str) -> list[str]:
+        """The parameters the `repeat:` values of the instance's block name, in order."""
+        block = self.spec.instances[instance].block
+        raw = ((self.spec.tree or {}).get("blocks") or {}).get(block) or {}
+        found: list[str] = []
+        for item in raw.get("layers") or [] if isinstance(raw, dict) else []:
+            for params in (item.values() if isinstance(item, dict) else []):
+                repeat = params.get("repeat") if isinstance(params, dict) else None
+                for name in re.findall(r"\$(\w+)", str(repeat or "")):
+                    if name not in found:
+                        found.append(name)
+        return found
+
+    def local(self, key: tuple, prefix: str) -> tuple:
+        """A tensor key as an instance sees it: its input, one of its layers, or outside."""
+        inst = self.spec.instances[prefix]
+        inputs = [tuple(self.entry_key[n]) for n in inst.inputs]
+        if tuple(key) in inputs:
+            return ("input", inputs.index(tuple(key)))
+        if key[0].startswith(prefix + "_"):
+            return ("layer", key[0][len(prefix) + 1:], key[1])
+        return ("outer", tuple(key))
+
+    def check_inputs(self, items: list[tuple[int, Item]], prefixes: list[str],
+                     passed: list[dict], full: int) -> None:
+        """Aligned calls take the same inputs in every instance (see :meth:`optional_stmts`)."""
+        if items[0][1].kind != "call":
+            return
+        refs = {g: [self.local((r.layer, r.node), prefixes[g])
+                    for r in _tensors(self.call_arguments(item.call))] for g, item in items}
+        for g, seen in refs.items():
+            if [passed[g].get(r, r) for r in refs[full]] != seen:
+                raise _NoFunction()
 
     def run_stmt(self, items: list[Item], arguments: list[dict],
                  prefixes: list[str] | None) -> Stmt:
@@ -261,6 +361,10 @@ class ModuleWriter(SpecStructure):
     def function_source(self, block: str,
                         instances: list[Instance]) -> tuple[str, list[str], dict]:
         groups = [self.items(i.name) for i in instances]
+        # The instance with the most items first: its layers name every statement
+        # (the others may lack some; see optional_stmts).
+        order = sorted(range(len(instances)), key=lambda g: -len(groups[g]))
+        instances, groups = [instances[g] for g in order], [groups[g] for g in order]
         arguments = [{k: v for k, v in i.arguments.items() if _scalar(v)} for i in instances]
         prefixes = [i.name for i in instances]
         stmts = self.scope_stmts(groups, arguments, prefixes)
@@ -336,10 +440,12 @@ class ModuleWriter(SpecStructure):
                 layer = stmt.out[0][len(prefix):] if stmt.out[0].startswith(prefix) else stmt.out[0]
                 names[stmt.out] = python_name(layer if stmt.out[1] == 0
                                               else f"{layer}_{stmt.out[1]}", taken)
-            layer = stmt.out[0]
-            if ("layer", layer) not in names:
-                local = layer[len(prefix):] if layer.startswith(prefix) else layer
-                names[("layer", layer)] = python_name(local, taken, "_layer")
+            for key in stmt.aliases:
+                names[key] = names[stmt.out]
+            for layer in [key[0] for key in [stmt.out, *stmt.aliases]]:
+                if ("layer", layer) not in names:
+                    local = layer[len(prefix):] if layer.startswith(prefix) else layer
+                    names[("layer", layer)] = python_name(local, taken, "_layer")
         return names
 
     def render(self, stmts: list[Stmt], names: dict, indent: str) -> list[str]:
@@ -391,6 +497,62 @@ class ModuleWriter(SpecStructure):
             else:
                 out.append(item)
         return out
+
+
+def _item_key(item: Item, prefix: str) -> tuple:
+    """What an item is inside its instance: a layer's local name, or a run of a block."""
+    if item.kind == "call":
+        name = item.call.layer.name
+        local = name[len(prefix) + 1:] if name.startswith(prefix + "_") else name
+        return ("call", local, item.call.node)
+    return ("run", item.block, item.base)
+
+
+def _conditional(condition: str, inner: list[Stmt]) -> Stmt:
+    """``out = in`` then ``if condition:`` the chain ``inner`` (each step into ``out``)."""
+    out, source = inner[-1].out, inner[0].ins[0]
+
+    def render(names: dict) -> list[str]:
+        var = names[out]
+        lines = [] if var == names[source] else [f"{var} = {names[source]}"]
+        lines.append(f"if {condition}:")
+        for stmt in inner:
+            for comment in stmt.comments:
+                lines += [f"    # {part}".rstrip() for part in _wrap(comment, LINE_LENGTH - 12)]
+            lines += ["    " + line for line in stmt.render(names)]
+        return lines
+
+    return Stmt(out, [source], render, aliases=[s.out for s in inner[:-1]])
+
+
+def solve_condition(present: list[bool], arguments: list[dict], literal,
+                    preferred: list[str] = ()) -> str | None:
+    """A condition on the block's parameters true for exactly the instances ``present``.
+
+    The parameters in ``preferred`` (those the `repeat:` values name) are tried first.
+    """
+    names = [p for p in arguments[0] if all(p in a for a in arguments)]
+    names = [p for p in preferred if p in names] + [p for p in names if p not in preferred]
+    for name in names:
+        values = [a[name] for a in arguments]
+        yes = [v for v, p in zip(values, present, strict=True) if p]
+        no = [v for v, p in zip(values, present, strict=True) if not p]
+        if any(isinstance(v, (list, tuple, dict)) or v is None for v in values):
+            continue
+        if any(v == w and type(v) is type(w) for v in yes for w in no):
+            continue
+        if all(isinstance(v, bool) for v in values):
+            return name if all(yes) else f"not {name}"
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            if max(no) < min(yes):
+                return f"{name} > {literal(max(no))}"
+            if min(no) > max(yes):
+                return f"{name} < {literal(min(no))}"
+        if len(set(map(repr, no))) == 1:
+            return f"{name} != {literal(no[0])}"
+        if len(set(map(repr, yes))) == 1:
+            return f"{name} == {literal(yes[0])}"
+    return None
 
 
 class _NoFunction(Exception):

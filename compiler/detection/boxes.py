@@ -31,19 +31,3 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=-1)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
-def iou_centre_size(a, b):
-    """IoU of ``(cx, cy, w, h)`` boxes, element-wise over the leading axes (keras.ops).
-
-    Used by the loss to choose the responsible box and to set its target
-    confidence; differentiable, though the loss stops its gradient.
-    """
-    from keras import ops
-
-    a_min, a_max = a[..., 0:2] - a[..., 2:4] / 2, a[..., 0:2] + a[..., 2:4] / 2
-    b_min, b_max = b[..., 0:2] - b[..., 2:4] / 2, b[..., 0:2] + b[..., 2:4] / 2
-    size = ops.maximum(ops.minimum(a_max, b_max) - ops.maximum(a_min, b_min), 0.0)
-    inter = size[..., 0] * size[..., 1]
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
-    return ops.where(union > 0, inter / ops.maximum(union, 1e-12), 0.0)

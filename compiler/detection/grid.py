@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-TARGET_VALUES = 5  # x, y, w, h, object; the class one-hot follows
+TARGET_VALUES = 5  # x, y, w, h, object; the class one-hot follows (as custom_layers.yolo_loss)
 
 
 def encode_grid(boxes, grid: int, classes: int):

@@ -76,8 +76,8 @@ class ChannelPadding(LayerSpec):
         return Layer(*sides, **self.common())
 
     def call(self, layers, tensors):
-        if not layers:
+        if not layers:  # made now, and added to `layers` so the builder records it
             from custom_layers.channel_padding import ChannelPadding as Layer
 
-            layers = [Layer(*self.sides(tensors[0].shape[-1]), **self.common())]
+            layers.append(Layer(*self.sides(tensors[0].shape[-1]), **self.common()))
         return layers[0](tensors[0])

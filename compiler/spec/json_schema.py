@@ -132,12 +132,18 @@ def _build_schema() -> dict[str, Any]:
     names = []
     from compiler.layers import KERAS_NAMES
 
+    # Each layer type's parameters are one definition, which the type's own name
+    # and Keras's name for it both refer to (and `blocks:` refers to the same list).
     classes = all_layer_classes()
+    layer_defs = {}
     for name, cls in sorted(classes.items()):
         names.append(name)
+        layer_defs[name] = f"Layer_{name}"
+        defs[layer_defs[name]] = _layer_schema(cls, defs)
         layer_items.append({
             "type": "object",
-            "properties": {name: _layer_schema(cls, defs)},
+            "properties": {name: {"$ref": f"#/$defs/{layer_defs[name]}",
+                                  "description": defs[layer_defs[name]]["description"]}},
             "required": [name],
             "additionalProperties": False,
         })
@@ -145,7 +151,7 @@ def _build_schema() -> dict[str, Any]:
         names.append(alias)
         layer_items.append({
             "type": "object",
-            "properties": {alias: {**_layer_schema(classes[name], defs),
+            "properties": {alias: {"$ref": f"#/$defs/{layer_defs[name]}",
                                    "description": f"Keras's name for `{name}`"}},
             "required": [alias],
             "additionalProperties": False,
@@ -176,7 +182,7 @@ def _build_schema() -> dict[str, Any]:
                                            "`instance.name` from outside; the instance's own "
                                            "name stands for the first"},
                 "description": {"type": "string"},
-                "layers": layer_list,
+                "layers": {"$ref": "#/properties/layers"},
             },
             "required": ["layers"],
             "additionalProperties": False,

@@ -28,21 +28,9 @@ from tests.codegen import fresh_build
 from tests.helpers import assert_user_error, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-# Option-A shortcuts (`repeat: "1 if $stride > 1 else 0"` inside a block) leave some
-# instances without layers the others have; codegen cannot write that spec yet.
-# yolo_shapes trains with the YOLO loss, which lives in compiler.detection, not in
-# custom_layers, so its generated compile_model would need nncompile.
-NOT_YET = {"resnet20_option_a", "yolo_shapes"}
-SPECS = sorted(p for p in (ROOT / "specs").glob("*.yaml") if p.stem not in NOT_YET)
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 
-def test_a_spec_codegen_cannot_write_yet_is_listed(tmp_path):
-    """Fails once codegen writes it: then it joins the round trip above."""
-    from compiler.api import load_spec
-    from compiler.codegen.generate import generate_module
-
-    with pytest.raises(KeyError):
-        generate_module(load_spec(ROOT / "specs" / "resnet20_option_a.yaml"))
 # ImageNet-sized inputs make the default tier slow; the same code at a smaller size.
 _FEW = ["vars.classes=10", "expect=null"]
 SMALL = {"alexnet": ["inputs.image=[67, 67, 3]", "layers[10].dense.units=64",
@@ -180,7 +168,7 @@ SHAPES_DIFFER = """\
 nncompile: 1
 name: uneven
 blocks:
-  # instances with and without the extra layer cannot be one function
+  # instances with and without the extra layer
   unit:
     params: {units: null, extra: 1}
     layers:
@@ -197,10 +185,7 @@ outputs: [head]
 """
 
 
-def test_a_block_one_function_cannot_express_is_written_out(tmp_path):
-    path = tmp_path / "uneven.yaml"
-    path.write_text(SHAPES_DIFFER)
-    source, model = generate(load_spec(path))
+def _same_model(source: str, model) -> None:
     namespace: dict = {}
     exec(compile(source, "uneven_model.py", "exec"), namespace)  # noqa: S102 - our own output
     rebuilt = namespace["build_model"]()
@@ -209,5 +194,29 @@ def test_a_block_one_function_cannot_express_is_written_out(tmp_path):
     fill(model), fill(rebuilt)
     for mine, theirs in zip(fresh_build.outputs(model), fresh_build.outputs(rebuilt), strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_layer_some_instances_lack_is_an_if_in_the_function(tmp_path):
+    path = tmp_path / "uneven.yaml"
+    path.write_text(SHAPES_DIFFER)
+    source, model = generate(load_spec(path))
+    _same_model(source, model)
+    assert "def unit(inputs, units, extra=1, *, name):" in source
+    assert "    if extra > 0:\n" in source
+    assert "for i in range(2):" in source and "# a loop of two" in source
+
+
+def test_option_a_shortcuts_are_an_if_on_the_stride(tmp_path):
+    source, model = generate(load_spec(ROOT / "specs" / "resnet20_option_a.yaml"))
+    _same_model(source, model)
+    assert "def basic(inputs, filters, stride=1, *, name):" in source
+    assert "    if stride > 1:\n" in source and "for i in range(2):" in source
+
+
+def test_a_block_one_function_cannot_express_is_written_out(tmp_path):
+    path = tmp_path / "uneven.yaml"
+    path.write_text(SHAPES_DIFFER.replace("extra: 0", "extra: 2"))  # b_1, b_2 in one instance
+    source, model = generate(load_spec(path))
+    _same_model(source, model)
     assert "def unit(" not in source and 'name="third_1_a"' in source
     assert "# a loop of two" in source
