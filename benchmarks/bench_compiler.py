@@ -19,7 +19,7 @@ each other, and the median of those ratios is printed with its spread and a
 verdict (see benchmarks/ratios.py). The validate cold start alternates with
 a bare `python -c pass` the same way.
 
-    python benchmarks/bench_compiler.py [--repeats 5]
+    python benchmarks/bench_compiler.py [--repeats 5] [--validate-only] [--spec PATH]
 """
 
 from __future__ import annotations
@@ -78,17 +78,22 @@ def _wall(args: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--validate-only", action="store_true",
+                        help="Only the validate cold start (seconds, not minutes).")
+    parser.add_argument("--spec", default="specs/resnet50.yaml",
+                        help="The spec the cold start validates (default: %(default)s).")
     args = parser.parse_args()
 
     starts = alternate({
-        "validate": lambda: _wall([sys.executable, "-m", "compiler.cli", "validate",
-                                   "specs/resnet50.yaml"]),
+        "validate": lambda: _wall([sys.executable, "-m", "compiler.cli", "validate", args.spec]),
         "python": lambda: _wall([sys.executable, "-c", "pass"]),
     }, args.repeats)
     validate = Spread.of(starts["validate"])
-    print(f"validate cold start (specs/resnet50.yaml): {validate.describe(unit=' s')}; "
+    print(f"validate cold start ({args.spec}): {validate.describe(unit=' s')}; "
           f"python start-up alone {Spread.of(starts['python']).median:.3f} s")
     print(f"  -> {against_goal(validate, 0.5, unit=' s')}")
+    if args.validate_only:
+        return
 
     for spec, net in (("specs/vgg16.yaml", "VGG16"), ("specs/resnet50.yaml", "ResNet50")):
         runs = alternate({"spec": lambda spec=spec: _run(BUILD_SPEC, spec),

@@ -100,7 +100,10 @@ def test_spec_builds_meets_expect_and_runs(spec_path, example_build):
         assert np.all(np.isfinite(value)), f"{name} has non-finite values"
 
 
-DATA_SPECS = [_param(p) for p in SPECS if (spec := _spec_or_none(p)) and spec.data is not None]
+# Drawing the detector's shapes data set takes seconds; the others load in well under one.
+SLOW_DATA = {"yolo_shapes"}
+DATA_SPECS = [pytest.param(p, id=p.stem, marks=[pytest.mark.slow]) if p.stem in SLOW_DATA
+              else _param(p) for p in SPECS if (spec := _spec_or_none(p)) and spec.data is not None]
 
 
 @pytest.mark.parametrize("spec_path", DATA_SPECS)

@@ -77,6 +77,7 @@ def test_a_model_that_runs_on_no_length_is_a_located_export_error(tmp_path):
         accepted_length(model, model_signature(model))
 
 
+@pytest.mark.slow
 def test_free_length_spec_exports_from_the_command_line(tmp_path):
     """The spec of the bug report: exit 0 for --format tflite and for all formats."""
     from click.testing import CliRunner

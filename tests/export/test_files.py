@@ -68,6 +68,7 @@ def test_schema_forms_and_typos():
             ExportSpec.model_validate(bad)
 
 
+@pytest.mark.slow
 def test_cli_exports_all_formats_with_metadata(tmp_path, keras_file):
     # --out holds model folders, as for every verb: the export goes to <out>/<name>/.
     result = run_cli("export", keras_file, "--out", tmp_path / "exp")

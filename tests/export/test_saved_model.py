@@ -70,6 +70,7 @@ def test_renamed_inputs_and_outputs(tmp_path):
     assert list(fn.structured_outputs) == ["topic"]
 
 
+@pytest.mark.slow
 def test_loads_in_a_process_that_cannot_import_the_project(tmp_path):
     import keras
 
@@ -117,6 +118,7 @@ def test_loads_in_a_process_that_cannot_import_the_project(tmp_path):
     assert "OK" in result.stdout
 
 
+@pytest.mark.slow
 def test_indexed_outputs_of_one_layer_get_distinct_names(write_spec, tmp_path):
     """`att` and `att[1]` (context and attention weights), `bi[0]` and `bi[1]` (the
     halves of an unmerged bidirectional layer) would all export under the layer's name."""

@@ -25,10 +25,15 @@ LONG = ("vgg", "resnet", "alexnet", "inception")
 MAX_TFLITE_PARAMS = 50_000_000
 
 
+# Recurrent and detection examples whose export and check take several seconds each.
+SLOW = ("date_translator", "yolo_shapes", "char_language_model", "wavenet")
+
+
 def _param(path: Path):
     big = any(word in path.stem.lower() for word in LONG)
-    # Also `slow`, so that `-m "not slow"` (which replaces `-m "not long"`) leaves them out.
-    marks = [pytest.mark.slow, pytest.mark.long] if big else []
+    # Also `slow`, so that `-m slow` (the CI's second run) leaves the long ones to `-m long`.
+    marks = ([pytest.mark.slow, pytest.mark.long] if big
+             else [pytest.mark.slow] if path.stem in SLOW else [])
     return pytest.param(path, id=path.stem, marks=marks)
 
 

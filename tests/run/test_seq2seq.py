@@ -286,6 +286,7 @@ def _translate_strings(folder, texts):
     return [line.split("\t", 1)[1] for line in run.output.splitlines() if "\t" in line]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fixed", "variable"])
 def test_predict_runs_the_greedy_decoder_as_translate_and_the_saved_model_do(
         adder_folders, tmp_path, kind):

@@ -150,6 +150,7 @@ def test_sigkill_mid_training_then_resume(tmp_path):
     assert got >= want - 0.03 and got > 0.9
 
 
+@pytest.mark.slow
 def test_damaged_or_mismatched_backup_is_a_clear_error(tmp_path):
     spec = write_training_spec(tmp_path, epochs=1)
     out = tmp_path / "out"

@@ -44,6 +44,7 @@ def test_outputs_are_written_and_well_formed(tmp_path):
     assert not [p for p in folder.rglob(".*") if p.is_file()]
 
 
+@pytest.mark.slow
 def test_tensorboard_logs_or_a_clear_error(tmp_path):
     import importlib.util
 
@@ -246,6 +247,7 @@ def test_init_from_copies_named_layers(tmp_path):
         train_quietly(bad, tmp_path / "out")
 
 
+@pytest.mark.slow
 def test_a_model_trained_with_an_epoch_schedule_loads_with_custom_layers_only(tmp_path):
     """The saved optimiser and metrics refer to project classes: `import custom_layers` finds
     them."""
@@ -269,6 +271,7 @@ def test_a_model_trained_with_an_epoch_schedule_loads_with_custom_layers_only(tm
     assert done.stdout.strip().endswith("WarmupSchedule")
 
 
+@pytest.mark.slow
 def test_per_step_classifier_on_variable_length_npz_trains_and_exports(tmp_path):
     """Inputs [null, 4] with one class per step: the reports skip per-example files, TFLite
     exports."""
