@@ -24,7 +24,7 @@ MODEL_FOLDER_ROOT = {"build", "train", "evaluate", "export"}
 
 def options():
     """(verb, option) for every option of every verb."""
-    for verb, command in sorted(cli.commands.items()):
+    for verb, command in sorted(cli.load_all().items()):
         for param in command.params:
             if isinstance(param, click.Option) and param.name != "help":
                 yield verb, param
@@ -61,7 +61,7 @@ def test_every_verb_that_reads_data_takes_allow_outside_and_every_spec_verb_take
     have = defaultdict(set)
     for verb, option in options():
         have[verb].update(option.opts)
-    assert set(cli.commands) >= READS_DATA | LOADS_A_SPEC
+    assert set(cli.load_all()) >= READS_DATA | LOADS_A_SPEC
     for verb in READS_DATA:
         assert "--allow-outside" in have[verb], verb
     for verb in LOADS_A_SPEC:
@@ -95,3 +95,19 @@ def test_output_files_are_files_and_out_folders_are_folders():
             assert isinstance(option.type, click.Path) and not option.type.dir_okay, verb
         if "--out" in option.opts:
             assert isinstance(option.type, click.Path) and not option.type.file_okay, verb
+
+
+def test_every_verb_is_in_the_table_the_command_line_loads_them_from():
+    from compiler.cli import VERBS
+
+    assert set(cli.load_all()) == set(VERBS)
+    for verb, module in VERBS.items():
+        assert cli.commands[verb].callback.__module__ == f"compiler.cli.{module}", verb
+
+
+def test_a_misspelt_verb_is_a_usage_error_with_a_suggestion():
+    from tests.helpers import run_cli
+
+    result = run_cli("valdate", "spec.yaml")
+    assert result.exit_code == 2
+    assert "No such command 'valdate'. Did you mean 'validate'?" in result.output
