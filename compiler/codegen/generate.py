@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from compiler.codegen.module import ModuleWriter
+from compiler.codegen.module import ModuleWriter, wrap_text
 from compiler.codegen.training import compile_model_source
 from compiler.spec.schema import Spec
 
@@ -59,28 +59,17 @@ def _summary(spec: Spec) -> str:
 
 def _docstring(spec: Spec) -> str:
     source = Path(spec.source_path).name if spec.source_path else "a spec"
-    lines = _wrap(f'"""{spec.name}: the Keras 3 model of {source}, written by `nncompile codegen`.',
-                  LINE_LENGTH)
+    first = f'"""{spec.name}: the Keras 3 model of {source}, written by `nncompile codegen`.'
+    lines = wrap_text(first, LINE_LENGTH)
     if spec.description:
         lines.append("")
-        lines += _wrap(" ".join(str(spec.description).split()), LINE_LENGTH - 4)
+        lines += wrap_text(" ".join(str(spec.description).split()), LINE_LENGTH - 4)
     lines += ["",
               "`build_model()` returns the model `nncompile build` builds from the spec (the",
               "same layers, layer names, weight order and initialisers); `compile_model(model)`",
               "compiles it as `nncompile train` does. Running this file prints the summary.",
               '"""']
     return "\n".join(line.replace('"""', "'''").replace("\\", "\\\\") for line in lines)
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return lines + ([line] if line else [])
 
 
 def _imports(writer: ModuleWriter, code: str) -> str:

@@ -401,10 +401,10 @@ class ModuleWriter(SpecStructure):
         fn = python_name(block, set(), "")
         lines = [f"def {fn}({signature}):"]
         # The block's description, then its comment lines as written (a drawing stays one).
-        wrapped = (_wrap(_doc(" ".join(str(description).split())), LINE_LENGTH - 10)
+        wrapped = (wrap_text(_doc(" ".join(str(description).split())), LINE_LENGTH - 10)
                    if description else [])
         for line in doc:
-            wrapped += _wrap(_doc(line.rstrip()) if line.strip() else "", LINE_LENGTH - 10)
+            wrapped += wrap_text(_doc(line.rstrip()) if line.strip() else "", LINE_LENGTH - 10)
         while wrapped and not wrapped[-1]:
             wrapped.pop()
         wrapped = wrapped or [f"The `{block}` block of the spec."]
@@ -455,7 +455,7 @@ class ModuleWriter(SpecStructure):
             for comment in stmt.comments:
                 if len(comment) > width:  # ruff's limit holds for comments too
                     comment = " ".join(comment.split())
-                lines += [f"{indent}# {part}".rstrip() for part in _wrap(comment, width)]
+                lines += [f"{indent}# {part}".rstrip() for part in wrap_text(comment, width)]
             lines += [indent + line for line in stmt.render(names)]
         return lines
 
@@ -518,7 +518,7 @@ def _conditional(condition: str, inner: list[Stmt]) -> Stmt:
         lines.append(f"if {condition}:")
         for stmt in inner:
             for comment in stmt.comments:
-                lines += [f"    # {part}".rstrip() for part in _wrap(comment, LINE_LENGTH - 12)]
+                lines += [f"    # {part}".rstrip() for part in wrap_text(comment, LINE_LENGTH - 12)]
             lines += ["    " + line for line in stmt.render(names)]
         return lines
 
@@ -593,7 +593,8 @@ def _dry_render(stmt: Stmt) -> list[str]:
     return stmt.render(_Any())
 
 
-def _wrap(text: str, width: int) -> list[str]:
+def wrap_text(text: str, width: int) -> list[str]:
+    """``text`` as lines of at most ``width`` characters (as it is when it fits)."""
     if len(text) <= width:
         return [text]
     text = " ".join(text.split())

@@ -19,29 +19,7 @@ import pytest
 from compiler.folder_lock import LOCK_NAME
 from compiler.model_folder import ModelFolder
 from tests.helpers import run_cli
-
-SPEC = """\
-nncompile: 1
-name: tiny
-inputs:
-  x: {shape: [3]}
-layers:
-  - dense: {units: 2, activation: softmax, name: y}
-outputs: [y]
-data: {csv: {path: d.csv, target: k}, split: none}
-training:
-  loss: sparse_categorical_crossentropy
-  optimizer: {adam: {learning_rate: 0.01}}
-  epochs: 1
-"""
-
-HOLD = """\
-import sys
-from compiler.model_folder import ModelFolder
-with ModelFolder(sys.argv[1]).lock(sys.argv[2]):
-    print("held", flush=True)
-    sys.stdin.read()
-"""
+from tests.model_folder.locking import TINY_SPEC, hold_lock, write_tiny_spec
 
 
 def _invoke(*args):
@@ -49,19 +27,12 @@ def _invoke(*args):
 
 
 def _holder(folder: Path, verb: str) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", HOLD, str(folder), verb],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().strip() == "held"
-    return process
+    return hold_lock(folder, verb)
 
 
 @pytest.fixture
 def spec(tmp_path) -> Path:
-    rows = [f"{i % 3},{i % 5},{i % 7},{i % 2}" for i in range(40)]
-    (tmp_path / "d.csv").write_text("a,b,c,k\n" + "\n".join(rows) + "\n")
-    path = tmp_path / "tiny.yaml"
-    path.write_text(SPEC)
-    return path
+    return write_tiny_spec(tmp_path)
 
 
 def test_second_writer_is_refused_naming_the_first(tmp_path, spec):
@@ -125,7 +96,7 @@ def test_lock_file_naming_a_dead_pid_is_taken_over(tmp_path, spec):
 def test_two_nncompile_train_runs_on_one_folder(tmp_path, spec):
     """A real `nncompile train` process trains; a second `train` of the same folder (the CLI,
     in this process) is refused while the first runs, and says who holds the folder."""
-    spec.write_text(SPEC.replace("epochs: 1", "epochs: 100000"))
+    spec.write_text(TINY_SPEC.replace("epochs: 1", "epochs: 100000"))
     args = ["train", str(spec), "--out", str(tmp_path / "out"), "--quiet"]
     first = subprocess.Popen([sys.executable, "-m", "compiler.cli", *args],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -6,56 +6,26 @@ takes it again); another process holding it makes both refuse.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from compiler.folder_lock import LOCK_NAME, FolderInUse
 from compiler.model_folder import ModelFolder
-
-HOLD = """\
-import sys
-from compiler.model_folder import ModelFolder
-with ModelFolder(sys.argv[1]).lock("train"):
-    print("held", flush=True)
-    sys.stdin.read()
-"""
-
-SPEC = """\
-nncompile: 1
-name: tiny
-inputs:
-  x: {shape: [3]}
-layers:
-  - dense: {units: 2, activation: softmax, name: y}
-outputs: [y]
-data: {csv: {path: d.csv, target: k}, split: none}
-training:
-  loss: sparse_categorical_crossentropy
-  optimizer: {adam: {learning_rate: 0.01}}
-  epochs: 1
-"""
+from tests.model_folder.locking import hold_lock, write_tiny_spec
 
 
 @pytest.fixture
 def spec(tmp_path) -> Path:
-    rows = [f"{i % 3},{i % 5},{i % 7},{i % 2}" for i in range(40)]
-    (tmp_path / "d.csv").write_text("a,b,c,k\n" + "\n".join(rows) + "\n")
-    path = tmp_path / "tiny.yaml"
-    path.write_text(SPEC)
-    return path
+    return write_tiny_spec(tmp_path)
 
 
 def test_train_spec_refuses_a_folder_another_process_writes(tmp_path, spec):
     from compiler.training.run import train_spec
 
     folder = tmp_path / "out" / "tiny"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = hold_lock(folder, "train")
     try:
-        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(FolderInUse, match=f"pid {holder.pid}, `train`"):
             train_spec(spec, out_root=tmp_path / "out", verbose=0, echo=lambda _: None)
         assert not (folder / "model.keras").exists()
@@ -87,10 +57,8 @@ def test_export_from_spec_refuses_a_folder_another_process_writes(tmp_path, spec
     loaded = load_spec(spec)
     model = build_model(loaded)
     folder = tmp_path / "exports" / "tiny"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = hold_lock(folder, "train")
     try:
-        assert holder.stdout.readline().strip() == "held"
         with pytest.raises(FolderInUse):
             export_from_spec(model, loaded, folder, formats=["keras"])
         assert not (folder / "model.keras").exists()

@@ -44,7 +44,8 @@ def violations(source: str, name: str = "<source>") -> list[str]:
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in LOADERS:
                 owner = func.value
-                module = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                module = (owner.attr if isinstance(owner, ast.Attribute)
+                          else getattr(owner, "id", ""))
                 if module in KERAS_MODULES:
                     found.append(f"{name}:{node.lineno}: {module}.{func.attr}(...)")
             elif isinstance(func, ast.Name) and func.id in LOADERS:
