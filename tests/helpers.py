@@ -209,6 +209,35 @@ training:
 """
 
 
+CITIES_MODEL = """\
+nncompile: 1
+name: {name}
+inputs:
+  features: {{shape: [{width}]}}
+layers:
+  - dense: {{units: 8, activation: relu}}
+  - dense: {{units: {classes}, activation: softmax, name: kind}}
+outputs: [kind]
+data: {{csv: {{path: {csv}, target: kind, categorical: [city]}}, split: {split},
+       standardize: true}}
+training:
+  loss: sparse_categorical_crossentropy
+  optimizer: {{adam: {{learning_rate: 0.01}}}}
+  batch_size: 8
+  epochs: 1
+  jit_compile: false
+  seed: 1
+"""
+"""A classifier of `kind` from a CSV with a categorical `city` column (one-hot, so
+``width`` counts its cities), the numbers standardised."""
+
+
+def cities_spec(name: str, width: int, csv: str = "train.csv", classes: int = 3,
+                split: str = "none") -> str:
+    """:data:`CITIES_MODEL` filled in."""
+    return CITIES_MODEL.format(name=name, width=width, csv=csv, classes=classes, split=split)
+
+
 def write_classes_csv(path: Path, rows: int = 30, extra: str | None = None) -> None:
     """A CSV of two random features `a`, `b` and a class `kind` (0, 1, 2 in turn).
 

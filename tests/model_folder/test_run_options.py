@@ -14,27 +14,10 @@ import numpy as np
 import pytest
 
 from compiler.model_folder import ModelFolder, RunOptions
-from tests.helpers import run_cli
+from tests.helpers import cities_spec, run_cli
 
-SPEC = """\
-nncompile: 1
-name: outside
-inputs:
-  features: {shape: [3]}
-layers:
-  - dense: {units: 8, activation: relu}
-  - dense: {units: 2, activation: softmax, name: kind}
-outputs: [kind]
-data: {csv: {path: ../shared/rows.csv, target: kind, categorical: [city]}, split: {test: 0.25},
-       standardize: true}
-training:
-  loss: sparse_categorical_crossentropy
-  optimizer: {adam: {learning_rate: 0.01}}
-  batch_size: 8
-  epochs: 1
-  jit_compile: false
-  seed: 1
-"""
+SPEC = cities_spec("outside", width=3, csv="../shared/rows.csv", classes=2,
+                   split="{test: 0.25}")
 
 
 def _invoke(*args):

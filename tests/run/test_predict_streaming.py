@@ -21,26 +21,9 @@ from compiler.data.readers.csv_cells import (
     utf8_lines,
 )
 from compiler.errors import DataError
-from tests.helpers import assert_user_error, run_cli
+from tests.helpers import assert_user_error, cities_spec, run_cli
 
-SPEC = """\
-nncompile: 1
-name: cities
-inputs:
-  features: {shape: [5]}
-layers:
-  - dense: {units: 8, activation: relu}
-  - dense: {units: 3, activation: softmax, name: kind}
-outputs: [kind]
-data: {csv: {path: train.csv, target: kind, categorical: [city]}, split: none, standardize: true}
-training:
-  loss: sparse_categorical_crossentropy
-  optimizer: {adam: {learning_rate: 0.01}}
-  batch_size: 8
-  epochs: 1
-  jit_compile: false
-  seed: 1
-"""
+SPEC = cities_spec("cities", width=5)
 
 CITIES = ["paris", "rome", "oslo"]
 ROWS = 300  # with CHUNK: four full chunks and a partial one
