@@ -324,19 +324,9 @@ def build(spec: Spec, *, check_expect: bool = True) -> BuildResult:
 
 def _reaching_outputs(spec: Spec) -> set[str]:
     """Names of the entries some output depends on (a shared layer counts when applied)."""
-    by_name = {entry.name: (entry, layer) for entry, layer in spec.entries}
-    stack = [ref.split("[")[0] for ref in spec.outputs]
-    used: set[str] = set()
-    while stack:
-        name = stack.pop()
-        if name in used or name not in by_name:
-            continue
-        used.add(name)
-        entry, layer = by_name[name]
-        stack.extend(ref.split("[")[0] for ref in entry.inputs)
-        if entry.type == "apply":
-            stack.append(layer.layer.split("[")[0])
-    return used
+    from compiler.spec.shapes import reaching
+
+    return reaching(spec.outputs, spec.entries, spec.instances)
 
 
 def build_model(spec: Spec, *, check_expect: bool = True):
