@@ -121,22 +121,22 @@ def _crossings(start, end, rad: float, boxes, box_w: float, box_h: float) -> int
 
 
 def plot_graph(spec, result, output: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
+
+    from compiler.figures import new_figure, save_figure
 
     shapes = {row.name: row.output_shape for row in result.rows}
     types = {row.name: row.type for row in result.rows}
     for name, inp in spec.inputs.items():
-        shapes[name] = "(None, " + ", ".join("None" if d is None else str(d) for d in inp.shape) + ")"
+        dims = ", ".join("None" if d is None else str(d) for d in inp.shape)
+        shapes[name] = f"(None, {dims})"
         types[name] = "input"
     depth, rows, pos = _layout(spec)
     width = max(len(r) for r in rows.values())
     fig_w = max(4.0, width * (BOX_W + GAP_X))
     fig_h = max(3.0, len(rows) * (BOX_H + GAP_Y))
-    fig, ax = plt.subplots(figsize=(min(fig_w, 60), min(fig_h, 300)))
+    fig = new_figure(min(fig_w, 60), min(fig_h, 300))
+    ax = fig.subplots()
     box_w, box_h, gap_x, gap_y = BOX_W, BOX_H, GAP_X, GAP_Y
     for names in rows.values():
         for name in names:
@@ -164,5 +164,4 @@ def plot_graph(spec, result, output: Path) -> None:
     ax.axis("off")
     ax.set_title(f"{spec.name} — {result.total_params:,} parameters", fontsize=9)
     output.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(output, format=output.suffix.lstrip(".").lower(), bbox_inches="tight", dpi=110)
-    plt.close(fig)
+    save_figure(output, fig, dpi=110, tight=True)

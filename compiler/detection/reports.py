@@ -80,7 +80,7 @@ def _finite(value: float) -> float | None:
 def plot_precision_recall(path, results: list[ClassResult], class_names: list[str],
                           title: str) -> None:
     """One precision-recall curve per class at IoU 0.5."""
-    from compiler.training.reports import new_figure, save_png
+    from compiler.figures import new_figure, save_figure
 
     fig = new_figure(5, 4)
     ax = fig.subplots()
@@ -100,7 +100,7 @@ def plot_precision_recall(path, results: list[ClassResult], class_names: list[st
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    save_png(path, fig)
+    save_figure(path, fig)
 
 
 def evaluate_split(model, spec: Any, bundle: Any, split: str) -> dict | None:

@@ -82,13 +82,14 @@ def translate(inference_model: Any, texts: list[str], in_vocab: list[str], out_v
     static = inference_model.inputs[0].shape[1]
     length = int(static) if static is not None else max(len(t) for t in texts)
     if wheres is None:
-        wheres = ["the input"] if len(texts) == 1 else [f"TEXTS[{i + 1}]" for i in range(len(texts))]
+        wheres = (["the input"] if len(texts) == 1
+                  else [f"TEXTS[{i + 1}]" for i in range(len(texts))])
     batch = np.concatenate([
         encode(text, in_vocab, length, where) for text, where in zip(texts, wheres, strict=True)
     ])
     tokens, attention = inference_model.predict(batch, verbose=0)
     results = []
-    for text, ids, alpha in zip(texts, tokens, attention):
+    for text, ids, alpha in zip(texts, tokens, attention, strict=False):
         out = []
         for token in ids:
             if int(token) in (0, stop_id):
@@ -105,21 +106,15 @@ def plot_attention(translation: Translation, path: Path) -> None:
 
     The picture is written atomically (a failed write leaves no partial file).
     """
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from compiler.atomic import write_bytes_atomic
+    from compiler.figures import new_figure, save_figure
 
     alpha = np.asarray(translation.attention, dtype=float)
     if alpha.ndim != 2 or alpha.size == 0:
         alpha = np.zeros((max(len(translation.output_tokens), 1),
                           max(len(translation.source_tokens), 1)))
-    fig, ax = plt.subplots(figsize=(min(max(4, 0.35 * alpha.shape[1] + 1.5), 40),
-                                    min(max(3, 0.35 * alpha.shape[0] + 1.2), 40)))
+    fig = new_figure(min(max(4, 0.35 * alpha.shape[1] + 1.5), 40),
+                     min(max(3, 0.35 * alpha.shape[0] + 1.2), 40))
+    ax = fig.subplots()
     image = ax.imshow(alpha, cmap="viridis", aspect="auto", vmin=0, vmax=max(alpha.max(), 1e-6))
     ax.set_xticks(range(len(translation.source_tokens)))
     ax.set_xticklabels([c if c != " " else "␣" for c in translation.source_tokens], fontsize=8)
@@ -130,13 +125,8 @@ def plot_attention(translation: Translation, path: Path) -> None:
     ax.set_ylabel("output")
     ax.set_title(f"{_shown(translation.source)} → {_shown(translation.output)}", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention α")
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
-    finally:
-        plt.close(fig)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(path, buffer.getvalue())
+    save_figure(path, fig, dpi=120, tight=True)
 
 
 @dataclass
@@ -225,8 +215,8 @@ def read_texts(path: Path, input_name: str) -> tuple[list[str], list[str]]:
         rows = [(n, line) for n, line in enumerate(content.splitlines(), start=1) if line.strip()]
     else:
         try:
-            table = [(n, row) for n, row in enumerate(
-                csv.reader(io.StringIO(content, newline="")), start=1) if any(c.strip() for c in row)]
+            rows = csv.reader(io.StringIO(content, newline=""))
+            table = [(n, row) for n, row in enumerate(rows, start=1) if any(c.strip() for c in row)]
         except csv.Error as err:
             raise DataError(f"cannot read as CSV: {err}", Location(shown)) from None
         column = 0

@@ -26,8 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from compiler.atomic import write_with
-
 SMOOTHING = 0.98
 DIVERGENCE = 4.0
 
@@ -102,12 +100,10 @@ def range_test(model, compile_args, dataset, start: float, end: float, steps: in
 
 def plot_range_test(path: str | Path, result: RangeTest) -> None:
     """Plot loss against rate on a log axis, marking the suggestion."""
-    import matplotlib
+    from compiler.figures import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure(6, 4)
+    ax = fig.subplots()
     ax.plot(result.rates, result.losses, alpha=0.3, label="loss per batch")
     ax.plot(result.rates, result.smoothed, label="smoothed loss")
     ax.axvline(result.suggestion, color="red", linestyle="--",
@@ -121,9 +117,7 @@ def plot_range_test(path: str | Path, result: RangeTest) -> None:
     ax.legend()
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    suffix = Path(path).suffix.lstrip(".") or "png"
-    write_with(path, lambda tmp: fig.savefig(tmp, format=suffix, dpi=90))
-    plt.close(fig)
+    save_figure(path, fig)
 
 
 def find_learning_rate(

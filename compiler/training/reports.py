@@ -1,8 +1,7 @@
 """Reports written after training: history table, curves, confusion matrix, worst examples.
 
-Every file goes through :mod:`compiler.atomic`. Plots are drawn on matplotlib
-``Figure`` objects, which render with Agg and need neither pyplot, its global
-figure registry, nor a display: training runs write them in every process.
+Every file goes through :mod:`compiler.atomic`; the plots are
+:mod:`compiler.figures` figures (no pyplot), so every training process writes them.
 """
 
 from __future__ import annotations
@@ -13,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.atomic import write_text_atomic, write_with
+from compiler.atomic import write_text_atomic
+from compiler.figures import new_figure, save_figure
 
 
 def write_history_csv(path: Path, history: list[dict]) -> None:
@@ -25,17 +25,6 @@ def write_history_csv(path: Path, history: list[dict]) -> None:
     for row in history:
         writer.writerow({k: row.get(k, "") for k in columns})
     write_text_atomic(path, buffer.getvalue())
-
-
-def new_figure(width: float, height: float):
-    """A figure that nothing else refers to (no pyplot): it is freed with its last reference."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height))
-
-
-def save_png(path: Path, fig) -> None:
-    write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=90))
 
 
 def plot_training_curves(path: Path, history: list[dict]) -> None:
@@ -57,7 +46,7 @@ def plot_training_curves(path: Path, history: list[dict]) -> None:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    save_png(path, fig)
+    save_figure(path, fig)
 
 
 def confusion_matrix(true: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
@@ -85,7 +74,7 @@ def plot_confusion_matrix(path: Path, counts: np.ndarray, class_names: list[str]
     for (i, j), value in np.ndenumerate(counts):
         ax.text(j, i, str(value), ha="center", va="center",
                 color="white" if value > limit else "black", fontsize=8)
-    save_png(path, fig)
+    save_figure(path, fig)
 
 
 def worst_examples(

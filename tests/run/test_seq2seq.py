@@ -180,17 +180,17 @@ def test_attention_heat_map_that_cannot_be_written_is_a_user_error(adder_folders
                                                                     monkeypatch):
     import errno
 
-    import compiler.atomic
+    import compiler.figures
 
     blocker = tmp_path / "file"
     blocker.write_text("")
     run = run_cli("translate", adder_folders["fixed"], "1+2", "--attention", blocker / "a.png")
     assert run.exit_code == 1 and "is a file, not a folder" in run.output, run.output
 
-    def full_disk(path, data):
+    def full_disk(path, writer):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(compiler.atomic, "write_bytes_atomic", full_disk)
+    monkeypatch.setattr(compiler.figures, "write_with", full_disk)
     png = tmp_path / "a.png"
     run = run_cli("translate", adder_folders["fixed"], "1+2", "--attention", png)
     assert run.exit_code == 1, run.output
