@@ -202,9 +202,7 @@ class StudyRun:
             if sum(studies.counts_toward_target(t) for t in trials) >= round_.trials:
                 return None
             seed = None if settings.seed is None else settings.seed + len(trials)
-            bounds = settings.bounds
-            constraints = (lambda t: results.constraint_values(t, bounds)) if bounds else None
-            study.sampler = studies.make_sampler(settings.sampler, seed, constraints=constraints)
+            study.sampler = studies.make_sampler(settings.sampler, seed)
             trial = study.ask()
             trial.set_user_attr(studies.WORKER, self.worker.id)
             trial.set_user_attr(results.ROUND, round_.number)
@@ -281,6 +279,10 @@ class StudyRun:
             trial.set_user_attr("pid", outcome["pid"])
         if outcome.get("traceback"):
             trial.set_user_attr("traceback", outcome["traceback"])
+        bounds = self.settings.bounds
+        # Optuna's samplers read a trial's constraints (<= 0: met) from the trial itself.
+        for name, value in zip(bounds, results.constraint_values(trial, bounds), strict=True):
+            trial.set_constraint(name, value)
         if state == "COMPLETE":
             study.tell(trial, outcome["values"])
         else:

@@ -56,19 +56,20 @@ def make_pruner(kind: str) -> Any:
     return optuna.pruners.NopPruner()
 
 
-def make_sampler(kind: str, seed: int | None, *, constraints: Any = None) -> Any:
+def make_sampler(kind: str, seed: int | None) -> Any:
     """The Optuna sampler for ``tpe``, ``random``, ``nsga2`` or ``grid``.
 
     A grid study queues its points itself (see compiler.tune.runner); what the
-    queue leaves open is drawn at random.
+    queue leaves open is drawn at random. Constraints are set on each trial
+    (``Trial.set_constraint``), where TPE and NSGA-II read them.
     """
     import optuna
 
     if kind in ("random", "grid"):
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
-    return optuna.samplers.TPESampler(seed=seed, constraints_func=constraints)
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
 
 
 def open_study(folder: Path, name: str, directions: list[str], fingerprint: str) -> Any:
