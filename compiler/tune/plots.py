@@ -64,7 +64,9 @@ def write_plots(study: Any, folder: Path, names: list[str]) -> tuple[list[Path],
             continue
         figure = _figure_of(axes)
         figure.set_size_inches(max(figure.get_size_inches()[0], 7), 5)
-        figure.tight_layout()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna's colour bars defeat tight_layout: harmless
+            figure.tight_layout()
         path = folder / filename
         figure.savefig(path, dpi=90)
         plt.close(figure)
