@@ -209,7 +209,7 @@ training:
 """
 
 
-CITIES_MODEL = """\
+CLASSES_MODEL = """\
 nncompile: 1
 name: {name}
 inputs:
@@ -218,8 +218,7 @@ layers:
   - dense: {{units: 8, activation: relu}}
   - dense: {{units: {classes}, activation: softmax, name: kind}}
 outputs: [kind]
-data: {{csv: {{path: {csv}, target: kind, categorical: [city]}}, split: {split},
-       standardize: true}}
+data: {{csv: {{path: {csv}, target: kind{extra}}}, split: {split}{standardize}}}
 training:
   loss: sparse_categorical_crossentropy
   optimizer: {{adam: {{learning_rate: 0.01}}}}
@@ -228,14 +227,22 @@ training:
   jit_compile: false
   seed: 1
 """
-"""A classifier of `kind` from a CSV with a categorical `city` column (one-hot, so
-``width`` counts its cities), the numbers standardised."""
+
+
+def classes_spec(name: str, width: int, csv: str = "c.csv", *, classes: int = 3,
+                 split: str = "none", extra: str = "", standardize: str = "") -> str:
+    """A classifier of the CSV column `kind` from ``width`` features; ``extra`` goes
+    into the csv source (``, categorical: [city]``), ``standardize`` after the split."""
+    return CLASSES_MODEL.format(name=name, width=width, csv=csv, classes=classes,
+                                split=split, extra=extra, standardize=standardize)
 
 
 def cities_spec(name: str, width: int, csv: str = "train.csv", classes: int = 3,
                 split: str = "none") -> str:
-    """:data:`CITIES_MODEL` filled in."""
-    return CITIES_MODEL.format(name=name, width=width, csv=csv, classes=classes, split=split)
+    """:func:`classes_spec` with a categorical `city` column (one-hot: ``width`` counts its
+    cities) and the numbers standardised."""
+    return classes_spec(name, width, csv, classes=classes, split=split,
+                        extra=", categorical: [city]", standardize=", standardize: true")
 
 
 def write_classes_csv(path: Path, rows: int = 30, extra: str | None = None) -> None:

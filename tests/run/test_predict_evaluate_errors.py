@@ -8,26 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.helpers import assert_user_error, run_cli
-
-CLASSES = """\
-nncompile: 1
-name: {name}
-inputs:
-  features: {{shape: [{width}]}}
-layers:
-  - dense: {{units: 8, activation: relu}}
-  - dense: {{units: 3, activation: softmax, name: kind}}
-outputs: [kind]
-data: {{csv: {{path: {csv}, target: kind{extra}}}, split: none{standardize}}}
-training:
-  loss: sparse_categorical_crossentropy
-  optimizer: {{adam: {{learning_rate: 0.01}}}}
-  batch_size: 8
-  epochs: 1
-  jit_compile: false
-  seed: 1
-"""
+from tests.helpers import assert_user_error, classes_spec, run_cli
 
 MIXED = """\
 nncompile: 1
@@ -63,8 +44,7 @@ def _labels_csv(path, last="0"):
 
 def _spec(folder, name="numeric", csv="c.csv", width=2, extra="", standardize=""):
     path = folder / f"{name}.yaml"
-    path.write_text(CLASSES.format(name=name, csv=csv, width=width, extra=extra,
-                                   standardize=standardize))
+    path.write_text(classes_spec(name, width, csv, extra=extra, standardize=standardize))
     return path
 
 
