@@ -104,7 +104,10 @@ def measure(
 
 
 def import_keras(backend: str) -> None:
-    """Import Keras on `backend` (quietly for TensorFlow, whose start-up log would bury the result)."""
+    (
+        "Import Keras on `backend` (quietly for TensorFlow, whose start-up log would bury "
+        "the result)."
+    )
     global keras
     os.environ["KERAS_BACKEND"] = backend
     if backend == "tensorflow":

@@ -209,8 +209,9 @@ class _Builder:
         try:
             out = layer_spec.call(layers, tensors)
         except (ValueError, TypeError, IndexError) as err:
-            raise self.fail(entry, f"{entry.type} cannot take its input "
-                            f"{', '.join(_shape_text(t) + ' from ' + repr(r) for t, r in zip(tensors, entry.inputs))}: "
+            given = ", ".join(_shape_text(t) + " from " + repr(r)
+                              for t, r in zip(tensors, entry.inputs, strict=False))
+            raise self.fail(entry, f"{entry.type} cannot take its input {given}: "
                             f"{_clean_keras_message(err)}") from None
         self.layers[entry.name] = layers
         self.layer_specs[entry.name] = layer_spec
@@ -247,7 +248,7 @@ class _Builder:
         if len(tensors) != len(instance.inputs):
             raise self.fail(entry, f"block instance '{instance.name}' takes "
                             f"{len(instance.inputs)} input(s), got {len(tensors)}", "inputs")
-        local = dict(zip(instance.inputs, tensors))
+        local = dict(zip(instance.inputs, tensors, strict=True))
         members = {e.name: (e, s) for e, s in self.spec.entries if e.name in instance.entries}
         for name in instance.entries:
             inner, inner_spec = members[name]
@@ -374,7 +375,7 @@ def check_expectations(spec: Spec, result: BuildResult) -> None:
     if expect.output_shapes:
         model = result.model
         outputs = model.outputs
-        by_name = dict(zip(spec.outputs, outputs))
+        by_name = dict(zip(spec.outputs, outputs, strict=False))
         for written, flat in spec.output_aliases.items():  # a block instance's name
             if flat in by_name:
                 by_name[written] = by_name[flat]

@@ -19,7 +19,8 @@ def format_summary(spec, result) -> str:
     out = [f"Model: {spec.name}", rule, line(headers), rule]
     out += [line(row) for row in rows]
     out += [rule,
-            "Inputs:  " + ", ".join(f"{n} {tuple(s.shape)} {s.dtype}" for n, s in spec.inputs.items()),
+            "Inputs:  " + ", ".join(f"{n} {tuple(s.shape)} {s.dtype}"
+                                    for n, s in spec.inputs.items()),
             "Outputs: " + ", ".join(spec.outputs),
             f"Total params:         {total:,}",
             f"Trainable params:     {trainable:,}",

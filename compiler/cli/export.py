@@ -42,7 +42,8 @@ QUANTIZATIONS = ("dynamic", "float16", "int8")
 @out_option
 @submodel_option
 @click.pass_context
-def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: str | None, allow_select_ops: bool,
+def export(ctx: click.Context, target: str, formats: tuple[str, ...], quantize: str | None,
+           allow_select_ops: bool,
            tolerance: float | None, overrides: tuple[str, ...], allow_outside: bool,
            out_root: str, submodel: str | None = None) -> None:
     """Export MODEL (a .keras file or a saved_models/<name>/ folder) or SPEC (.yaml).

@@ -287,7 +287,8 @@ def _fit_inputs(part: RawData, input_map: dict[str, str], spec: Any) -> RawData:
         declared = spec.inputs[model_name]
         shape = list(declared.shape)
         got = list(array.shape[1:])
-        fits = len(shape) == len(got) and all(s is None or s == g for s, g in zip(shape, got))
+        fits = len(shape) == len(got) and all(s is None or s == g
+                                              for s, g in zip(shape, got, strict=True))
         if not fits:
             raise DataError(
                 f"data input '{data_name}' has shape {tuple(got)} per example, but model input "
@@ -326,6 +327,7 @@ def _dataset(arrays: tuple, batch_size: int, shuffle: bool, cache: bool, seed: i
     if cache:
         dataset = dataset.cache()
     if shuffle:
-        count = len(arrays[1]) if not isinstance(arrays[1], dict) else len(next(iter(arrays[1].values())))
+        count = (len(arrays[1]) if not isinstance(arrays[1], dict)
+                 else len(next(iter(arrays[1].values()))))
         dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

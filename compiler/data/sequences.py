@@ -42,7 +42,8 @@ def fit_length(
         [[2, 3], [0, 4]]
     """
     if padding not in ("pre", "post") or truncating not in ("pre", "post"):
-        raise ValueError(f"padding and truncating are 'pre' or 'post', got {padding!r}, {truncating!r}")
+        raise ValueError(f"padding and truncating are 'pre' or 'post', got "
+                         f"{padding!r}, {truncating!r}")
     arrays = [np.asarray(seq) for seq in sequences]
     if max_length is None:
         max_length = max((len(a) for a in arrays), default=0)

@@ -33,7 +33,8 @@ class StrictModel(BaseModel):
         if isinstance(value, bool) and info.field_name is not None:
             field = cls.model_fields.get(info.field_name)
             if field is not None and not _admits_bool(field.annotation):
-                raise ValueError(f"expected {_expected(field.annotation)}, got {str(value).lower()}")
+                raise ValueError(f"expected {_expected(field.annotation)}, "
+                                 f"got {str(value).lower()}")
         return value
 
 
@@ -86,7 +87,7 @@ def _field_docstrings(cls: type) -> dict[str, str]:
         return {}
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
     docs = {}
-    for node, after in zip(body, body[1:]):
+    for node, after in zip(body, body[1:], strict=False):
         if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
                 and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
                 and isinstance(after.value.value, str)):

@@ -284,7 +284,8 @@ def read_spec_text(path: Path, display: str | None = None) -> str:
     except FileNotFoundError:
         raise SpecError(Problem(f"no such spec file '{display}'", Location(display))) from None
     except OSError as err:
-        raise SpecError(Problem(f"cannot read the spec: {err.strerror}", Location(display))) from None
+        raise SpecError(Problem(f"cannot read the spec: {err.strerror}",
+                                Location(display))) from None
     if path.is_dir():
         raise SpecError(Problem("is a folder, not a spec file", Location(display)))
     if size > MAX_FILE_BYTES:

@@ -59,7 +59,8 @@ def _per_output(value, outputs: list[str], spec, key: str) -> dict:
     return {name: value.get(name, []) for name in outputs}
 
 
-def compile_args(spec, model: keras.Model, steps_per_epoch: int, with_schedule: bool = True) -> CompileArgs:
+def compile_args(spec, model: keras.Model, steps_per_epoch: int,
+                 with_schedule: bool = True) -> CompileArgs:
     """Build the compile arguments of `spec` for `model`.
 
     Args:

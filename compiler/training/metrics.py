@@ -42,7 +42,8 @@ def label_format(loss_name: str | None) -> str:
     }.get(loss_name or "", "other")
 
 
-def build_metric(choice: Choice, loss_name: str | None, num_outputs: int) -> keras.metrics.Metric | str:
+def build_metric(choice: Choice, loss_name: str | None,
+                 num_outputs: int) -> keras.metrics.Metric | str:
     """Return the Keras metric for one metric choice.
 
     Args:
@@ -61,9 +62,11 @@ def build_metric(choice: Choice, loss_name: str | None, num_outputs: int) -> ker
         }.get(fmt, keras.metrics.Accuracy)(name="accuracy")
     if name in ("precision", "recall", "auc"):
         if several and fmt != "binary":
-            cls = {"precision": MultiClassPrecision, "recall": MultiClassRecall, "auc": MultiClassAUC}
+            cls = {"precision": MultiClassPrecision, "recall": MultiClassRecall,
+                   "auc": MultiClassAUC}
             return cls[name](num_classes=num_outputs, sparse=fmt == "sparse", name=name)
-        cls = {"precision": keras.metrics.Precision, "recall": keras.metrics.Recall, "auc": keras.metrics.AUC}
+        cls = {"precision": keras.metrics.Precision, "recall": keras.metrics.Recall,
+               "auc": keras.metrics.AUC}
         return cls[name](name=name)
     if name == "f1":
         if several and fmt != "binary":

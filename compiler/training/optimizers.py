@@ -18,7 +18,8 @@ _CLASSES = {
 
 
 def build_optimizer(
-    choice: Choice, learning_rate: float | keras.optimizers.schedules.LearningRateSchedule | None = None
+    choice: Choice,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule | None = None,
 ) -> keras.optimizers.Optimizer:
     """Return a fresh optimiser for `choice`.
 

@@ -41,7 +41,8 @@ def balanced_class_weights(labels: np.ndarray, num_classes: int) -> dict[int, fl
     labels = np.asarray(labels).reshape(-1).astype(int)
     counts = np.bincount(labels, minlength=num_classes)
     n = labels.size
-    return {c: float(n / (num_classes * counts[c])) if counts[c] else 0.0 for c in range(num_classes)}
+    return {c: float(n / (num_classes * counts[c])) if counts[c] else 0.0
+            for c in range(num_classes)}
 
 
 def resolve_model_path(path: str, base_dir: Path | None) -> Path:
@@ -88,14 +89,16 @@ def init_from(model: keras.Model, init, base_dir: Path | None, locate) -> list[s
             problems.append((f"the model has no layer '{name}'{did_you_mean(name, ours)}", where))
         elif name not in theirs:
             problems.append(
-                (f"'{init.model}' has no layer '{name}' with weights{did_you_mean(name, theirs)}", where)
+                (f"'{init.model}' has no layer '{name}' with weights"
+                 f"{did_you_mean(name, theirs)}", where)
             )
         else:
             mine = [tuple(w.shape) for w in ours[name].weights]
             other = [tuple(w.shape) for w in theirs[name].weights]
             if mine != other:
                 problems.append(
-                    (f"layer '{name}' has weight shapes {mine} but '{init.model}' has {other}", where)
+                    (f"layer '{name}' has weight shapes {mine} but '{init.model}' has {other}",
+                     where)
                 )
     if problems:
         from compiler.errors import Problem
@@ -133,7 +136,8 @@ def _fits(got: tuple, wanted: tuple) -> bool:
     """Whether per-example shapes agree (None matches any size; a trailing 1 is ignored)."""
 
     def same(a, b):
-        return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+        return len(a) == len(b) and all(x is None or y is None or x == y
+                                        for x, y in zip(a, b, strict=True))
 
     return same(got, wanted) or same(got + (1,), wanted) or same(got, wanted + (1,))
 

@@ -463,7 +463,8 @@ class TrainingSpec(StrictModel):
     @field_validator("jit_compile", mode="before")
     @classmethod
     def _jit_form(cls, value: Any) -> Any:
-        if value not in (True, False, "auto") or isinstance(value, (int, float)) and not isinstance(value, bool):
+        if (value not in (True, False, "auto")
+                or isinstance(value, (int, float)) and not isinstance(value, bool)):
             raise ValueError(f"expected true, false or auto, got {value!r}")
         return value
 

@@ -17,7 +17,8 @@ GOOD = "area,rooms,price\n50,2,300\n80,3,250\n120,4,700\n"
 
 def csv_spec(tmp_path, text, path="h.csv", **options):
     (tmp_path / path).write_text(text)
-    return make_spec(tmp_path, {"csv": {"path": path, "target": "price", **options}, "split": "none"},
+    return make_spec(tmp_path, {"csv": {"path": path, "target": "price", **options},
+                                "split": "none"},
                      {"x": [2]}, ["price"])
 
 
@@ -54,7 +55,8 @@ def test_allow_outside_reads_a_file_beside_the_spec_folder(tmp_path):
 def test_missing_column_names_the_header_and_suggests(tmp_path):
     spec = csv_spec(tmp_path, GOOD, features=["area", "room"])
     assert error_of(spec).startswith(
-        "h.csv:1: no column 'room' in the header (did you mean 'rooms'?); columns are: area, rooms, price"
+        "h.csv:1: no column 'room' in the header (did you mean 'rooms'?); "
+        "columns are: area, rooms, price"
     )
 
 
@@ -122,7 +124,8 @@ def test_undecodable_image_is_named(tmp_path):
     folder.mkdir(parents=True)
     (folder / "ok.png").write_bytes(tf.io.encode_png(np.zeros((3, 3, 3), np.uint8)).numpy())
     (folder / "broken.png").write_bytes(b"this is not a png")
-    spec = make_spec(tmp_path, {"images": {"path": "photos", "size": [3, 3]}}, {"i": [3, 3, 3]}, ["l"])
+    spec = make_spec(tmp_path, {"images": {"path": "photos", "size": [3, 3]}}, {"i": [3, 3, 3]},
+                     ["l"])
     assert error_of(spec).startswith("photos/cat/broken.png: cannot decode the image")
 
 

@@ -42,7 +42,8 @@ def test_csv_numeric_and_categorical_features(tmp_path):
     bundle = load_data(spec)
     x, y = bundle.arrays["train"]
     assert x.shape == (8, 5) and y.shape == (8, 1) and bundle.task == "regression"
-    assert bundle.metadata["feature_names"] == ["area", "rooms", "city=lyon", "city=nice", "city=paris"]
+    assert bundle.metadata["feature_names"] == ["area", "rooms", "city=lyon", "city=nice",
+                                                "city=paris"]
     np.testing.assert_array_equal(x[0], [50, 2, 0, 0, 1])
     assert y[5, 0] == 900 and bundle.validation is None and bundle.test is None
     assert bundle.origins["train"][0] == "data/houses.csv:2"
@@ -96,7 +97,8 @@ def test_npz_with_named_inputs(tmp_path):
     x = np.random.default_rng(0).random((20, 3, 2)).astype(np.float32)
     y = np.arange(20) % 4
     np.savez(tmp_path / "set.npz", x=x, y=y)
-    spec = make_spec(tmp_path, {"npz": {"path": "set.npz", "inputs": {"image": "x"}, "targets": "y"},
+    spec = make_spec(tmp_path, {"npz": {"path": "set.npz", "inputs": {"image": "x"},
+                                        "targets": "y"},
                                 "split": "none"}, {"image": [3, 2]}, ["label"])
     bundle = load_data(spec)
     np.testing.assert_array_equal(bundle.arrays["train"][0], x)
@@ -241,7 +243,8 @@ def test_schema_imports_no_tensorflow_and_documents_its_fields():
     import sys
 
     code = "import sys, compiler.data.schema; print('tensorflow' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip() == "False"
     from compiler.data.schema import DataSpec
     from compiler.spec.base import attach_field_docstrings

@@ -37,7 +37,8 @@ def test_adding_target_is_the_sum_of_the_two_marked_values():
     assert sequence.shape == (300, 30, 2) and total.shape == (300, 1)
     assert np.all((sequence[..., 1] == 1).sum(axis=1) == 2)
     assert set(np.unique(sequence[..., 1])) == {0.0, 1.0}
-    for values, markers, expected in zip(sequence[..., 0], sequence[..., 1], total[:, 0]):
+    for values, markers, expected in zip(sequence[..., 0], sequence[..., 1], total[:, 0],
+                                         strict=True):
         assert values[markers == 1].sum() == pytest.approx(expected, abs=1e-5)
     assert data.task == "regression"
 
@@ -48,7 +49,7 @@ def test_parity_counts_one_bits_and_pads_with_zero():
     assert bits.shape == (300, 12) and set(np.unique(bits)) <= {0, 1, 2}
     lengths = (bits != 0).sum(axis=1)
     assert lengths.min() >= 1 and len(set(lengths)) > 5
-    for row, label in zip(bits, parity):
+    for row, label in zip(bits, parity, strict=False):
         kept = row[row != 0]
         assert np.all(row[len(kept):] == 0)  # post padding: real bits first
         assert label == int(np.sum(kept == 2)) % 2
@@ -59,7 +60,7 @@ def test_parity_pre_padding_and_cutting():
     data = make("parity", samples=100, length=12, max_length=6, padding="pre")
     bits = data.inputs["bits"]
     assert bits.shape == (100, 6)
-    for row, label in zip(bits, data.targets["parity"]):
+    for row, label in zip(bits, data.targets["parity"], strict=False):
         real = np.flatnonzero(row)
         assert np.all(real == np.arange(6 - len(real), 6))  # zeros first
         assert label == int(np.sum(row == 2)) % 2
@@ -70,7 +71,7 @@ def test_tagging_marks_tokens_greater_than_both_neighbours():
     tokens, tags = data.inputs["tokens"], data.targets["tags"]
     assert tokens.shape == tags.shape == (100, 15)
     assert tokens.min() >= 1 and tokens.max() <= 9
-    for row, row_tags in zip(tokens, tags):
+    for row, row_tags in zip(tokens, tags, strict=True):
         for t in range(15):
             left = row[t - 1] if t > 0 else 0
             right = row[t + 1] if t < 14 else 0
@@ -108,7 +109,7 @@ def test_dates_target_is_the_iso_date_of_the_input():
     np.testing.assert_array_equal(dec_in[:, 1:], dec_out[:, :-1])  # teacher forcing shift
     written = {source.decode(row) for row in enc}
     assert len({len(w) for w in written}) >= 5  # many formats
-    for row, out in zip(enc, dec_out):
+    for row, out in zip(enc, dec_out, strict=True):
         text, iso = source.decode(row), target.decode(out, stop=stop)
         assert _parse_date(text).isoformat() == iso
 
@@ -120,7 +121,8 @@ def test_addition_target_is_the_sum():
     target = CharVocabulary("0123456789", extra=["<start>", "<stop>"])
     assert data.inputs["encoder_input"].shape == (300, 7)
     assert data.targets["decoder_target"].shape == (300, 5)
-    for row, out in zip(data.inputs["encoder_input"], data.targets["decoder_target"]):
+    for row, out in zip(data.inputs["encoder_input"], data.targets["decoder_target"],
+                        strict=True):
         left, right = source.decode(row).split("+")
         assert int(target.decode(out, stop=meta["stop_id"])) == int(left) + int(right)
         assert meta["stop_id"] in out
@@ -129,10 +131,11 @@ def test_addition_target_is_the_sum():
 def test_digit_pairs_are_balanced_and_labelled_by_class():
     data = make("digit_pairs", samples=200)
     digits = load_builtin("digits")
-    label_of = {img.tobytes(): lab for img, lab in zip(digits.inputs["image"], digits.targets["label"])}
+    label_of = {img.tobytes(): lab
+                for img, lab in zip(digits.inputs["image"], digits.targets["label"], strict=False)}
     a, b, same = data.inputs["image_a"], data.inputs["image_b"], data.targets["same"][:, 0]
     assert a.shape == b.shape == (200, 8, 8, 1) and same.sum() == 100
-    for left, right, flag in zip(a, b, same):
+    for left, right, flag in zip(a, b, same, strict=False):
         assert not np.array_equal(left, right)
         assert (label_of[left.tobytes()] == label_of[right.tobytes()]) == bool(flag)
 

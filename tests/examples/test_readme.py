@@ -46,4 +46,5 @@ def test_every_yaml_block_in_the_readme_is_an_example_or_a_fragment_that_validat
                     (tmp_path / "houses.csv").write_text("area,rooms,city,price\n1,2,a,3\n")
                 load_spec(tmp_path / "s.yaml")
         else:
-            raise AssertionError(f"README yaml block is neither an example nor a fragment:\n{block}")
+            raise AssertionError("README yaml block is neither an example nor a fragment:\n"
+                                 f"{block}")

@@ -153,7 +153,7 @@ def test_indexed_outputs_of_one_layer_get_distinct_names(write_spec, tmp_path):
     tokens = np.array([[1, 2, 3, 0, 0, 0]], "int32")
     got = serve(tokens=tf.constant(tokens))
     expected = model(tokens)
-    for name, value in zip(["att", "att_1", "bi", "bi_1"], expected):
+    for name, value in zip(["att", "att_1", "bi", "bi_1"], expected, strict=False):
         np.testing.assert_allclose(got[name].numpy(), np.asarray(value), atol=1e-6)
     assert np.all(got["att_1"].numpy()[0, 3:] == 0.0)  # padded steps get no attention
 

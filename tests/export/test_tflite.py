@@ -53,7 +53,7 @@ def test_recurrent_dropout_does_not_block_export(kind, tmp_path):
     model = keras.Model(inp, keras.layers.Dense(3, name="out")(x))
     report = export_tflite(model, tmp_path / "m.tflite")
     assert report.select_ops == [] and report.max_abs_diff < 1e-4
-    cells = [l for l in model._flatten_layers() if hasattr(l, "recurrent_dropout")]
+    cells = [layer for layer in model._flatten_layers() if hasattr(layer, "recurrent_dropout")]
     assert cells and all(c.recurrent_dropout == 0.1 for c in cells)  # restored after tracing
 
 

@@ -30,26 +30,32 @@ blocks:
   dw_block:      # _depthwise_conv_block, stride 1
     params: {filters: null, id: null}
     layers:
-      - DepthwiseConv2D: {kernel_size: [3, 3], padding: same, depth_multiplier: $depth_multiplier, use_bias: false, name: "conv_dw_${id}"}
+      - DepthwiseConv2D: {kernel_size: [3, 3], padding: same, depth_multiplier: $depth_multiplier,
+                          use_bias: false, name: "conv_dw_${id}"}
       - BatchNormalization: {name: "conv_dw_${id}_bn"}
       - ReLU: {max_value: 6, name: "conv_dw_${id}_relu"}
-      - Conv2D: {filters: int($filters * $alpha), kernel_size: [1, 1], padding: same, use_bias: false, strides: [1, 1], name: "conv_pw_${id}"}
+      - Conv2D: {filters: int($filters * $alpha), kernel_size: [1, 1], padding: same,
+                 use_bias: false, strides: [1, 1], name: "conv_pw_${id}"}
       - BatchNormalization: {name: "conv_pw_${id}_bn"}
       - ReLU: {max_value: 6, name: "conv_pw_${id}_relu"}
   dw_block_s2:   # _depthwise_conv_block, stride 2
     params: {filters: null, id: null}
     layers:
       - ZeroPadding2D: {padding: [[0, 1], [0, 1]], name: "conv_pad_${id}"}
-      - DepthwiseConv2D: {kernel_size: [3, 3], strides: [2, 2], padding: valid, depth_multiplier: $depth_multiplier, use_bias: false, name: "conv_dw_${id}"}
+      - DepthwiseConv2D: {kernel_size: [3, 3], strides: [2, 2], padding: valid,
+                          depth_multiplier: $depth_multiplier, use_bias: false,
+                          name: "conv_dw_${id}"}
       - BatchNormalization: {name: "conv_dw_${id}_bn"}
       - ReLU: {max_value: 6, name: "conv_dw_${id}_relu"}
-      - Conv2D: {filters: int($filters * $alpha), kernel_size: [1, 1], padding: same, use_bias: false, name: "conv_pw_${id}"}
+      - Conv2D: {filters: int($filters * $alpha), kernel_size: [1, 1], padding: same,
+                 use_bias: false, name: "conv_pw_${id}"}
       - BatchNormalization: {name: "conv_pw_${id}_bn"}
       - ReLU: {max_value: 6, name: "conv_pw_${id}_relu"}
 inputs:
   input_layer: [224, 224, 3]
 layers:
-  - Conv2D: {filters: int(32 * $alpha), kernel_size: [3, 3], padding: same, use_bias: false, strides: [2, 2], name: conv1}
+  - Conv2D: {filters: int(32 * $alpha), kernel_size: [3, 3], padding: same, use_bias: false,
+             strides: [2, 2], name: conv1}
   - BatchNormalization: {axis: -1, name: conv1_bn}
   - ReLU: 6.0
   - dw_block: {filters: 64, id: 1}
@@ -76,7 +82,8 @@ outputs: [predictions]
 MOBILENETV2_SPEC = '''\
 nncompile: 1
 name: mobilenetv2_1.00_224
-description: keras.applications.MobileNetV2, alpha 1.0, 224x224, block by block as Keras's _inverted_res_block.
+description: keras.applications.MobileNetV2, alpha 1.0, 224x224, block by block as Keras's
+  _inverted_res_block.
 vars:
   alpha: 1.0
 blocks:
@@ -86,7 +93,8 @@ blocks:
     layers:
       - Conv2D: {filters: $expansion * $in_channels, kernel_size: 1, padding: same, use_bias: false,
                  name: expand, repeat: "1 if $block_id else 0"}
-      - BatchNormalization: {epsilon: 1e-3, momentum: 0.999, name: expand_BN, repeat: "1 if $block_id else 0"}
+      - BatchNormalization: {epsilon: 1e-3, momentum: 0.999, name: expand_BN,
+                             repeat: "1 if $block_id else 0"}
       - ReLU: {max_value: 6, name: expand_relu, repeat: "1 if $block_id else 0"}
       - ZeroPadding2D: {padding: [[0, 1], [0, 1]], name: pad, repeat: "1 if $stride == 2 else 0"}
       - DepthwiseConv2D: {kernel_size: 3, strides: $stride, use_bias: false,
@@ -101,10 +109,12 @@ blocks:
 inputs:
   input_layer: [224, 224, 3]
 layers:
-  - Conv2D: {filters: 32, kernel_size: 3, strides: [2, 2], padding: same, use_bias: false, name: Conv1}
+  - Conv2D: {filters: 32, kernel_size: 3, strides: [2, 2], padding: same, use_bias: false,
+             name: Conv1}
   - BatchNormalization: {epsilon: 1e-3, momentum: 0.999, name: bn_Conv1}
   - ReLU: {max_value: 6.0, name: Conv1_relu}
-  - inverted_res_block: {in_channels: 32,  filters: 16,  expansion: 1, block_id: 0, name: expanded_conv}
+  - inverted_res_block: {in_channels: 32,  filters: 16,  expansion: 1, block_id: 0,
+                         name: expanded_conv}
   - inverted_res_block: {in_channels: 16,  filters: 24,  stride: 2, block_id: 1, name: block_1}
   - inverted_res_block: {in_channels: 24,  filters: 24,  block_id: 2,  name: block_2}
   - inverted_res_block: {in_channels: 24,  filters: 32,  stride: 2, block_id: 3, name: block_3}
@@ -142,31 +152,37 @@ vars:
   act: swish
   drop_connect: 0.2
   nblocks: 16          # blocks in all stages, for the stochastic depth rate
-  conv_init: {class_name: VarianceScaling, config: {scale: 2.0, mode: fan_out, distribution: truncated_normal}}
-  dense_init: {class_name: VarianceScaling, config: {scale: 0.3333333333333333, mode: fan_out, distribution: uniform}}
+  conv_init: {class_name: VarianceScaling, config: {scale: 2.0, mode: fan_out,
+                                                    distribution: truncated_normal}}
+  dense_init: {class_name: VarianceScaling, config: {scale: 0.3333333333333333, mode: fan_out,
+                                                     distribution: uniform}}
 blocks:
   # Keras's block(): (expand) → depthwise → squeeze-excite → project (→ drop → add)
   mbconv:
     params: {fin: null, fout: null, kernel: 3, strides: 1, expand: 6, se_ratio: 0.25, b: null}
     layers:
       - Conv2D: {filters: $fin * $expand, kernel_size: 1, padding: same, use_bias: false,
-                 kernel_initializer: $conv_init, name: expand_conv, repeat: "0 if $expand == 1 else 1"}
+                 kernel_initializer: $conv_init, name: expand_conv,
+                 repeat: "0 if $expand == 1 else 1"}
       - BatchNormalization: {axis: 3, name: expand_bn, repeat: "0 if $expand == 1 else 1"}
       - Activation: {activation: $act, name: expand_activation, repeat: "0 if $expand == 1 else 1"}
-      - ZeroPadding2D: {padding: "[[$kernel // 2 - 1, $kernel // 2], [$kernel // 2 - 1, $kernel // 2]]",
+      - ZeroPadding2D: {padding:
+                          "[[$kernel // 2 - 1, $kernel // 2], [$kernel // 2 - 1, $kernel // 2]]",
                         name: dwconv_pad, repeat: "1 if $strides == 2 else 0"}
-      - DepthwiseConv2D: {kernel_size: $kernel, strides: $strides, padding: "'valid' if $strides == 2 else 'same'",
+      - DepthwiseConv2D: {kernel_size: $kernel, strides: $strides,
+                          padding: "'valid' if $strides == 2 else 'same'",
                           use_bias: false, depthwise_initializer: $conv_init, name: dwconv}
       - BatchNormalization: {axis: 3, name: bn}
       - Activation: {activation: $act, name: activation}
       - GlobalAveragePooling2D: {name: se_squeeze}
       - Reshape: {target_shape: [1, 1, $fin * $expand], name: se_reshape}
-      - Conv2D: {filters: "max(1, int($fin * $se_ratio))", kernel_size: 1, padding: same, activation: $act,
-                 kernel_initializer: $conv_init, name: se_reduce}
+      - Conv2D: {filters: "max(1, int($fin * $se_ratio))", kernel_size: 1, padding: same,
+                 activation: $act, kernel_initializer: $conv_init, name: se_reduce}
       - Conv2D: {filters: $fin * $expand, kernel_size: 1, padding: same, activation: sigmoid,
                  kernel_initializer: $conv_init, name: se_expand}
       - multiply: {inputs: [activation, se_expand], name: se_excite}
-      - Conv2D: {filters: $fout, kernel_size: 1, padding: same, use_bias: false, kernel_initializer: $conv_init, name: project_conv}
+      - Conv2D: {filters: $fout, kernel_size: 1, padding: same, use_bias: false,
+                 kernel_initializer: $conv_init, name: project_conv}
       - BatchNormalization: {axis: 3, name: project_bn}
       # identity skip when the shape is kept, with stochastic depth
       - Dropout: {rate: $drop_connect * $b / $nblocks, noise_shape: [null, 1, 1, 1], name: drop,
@@ -180,15 +196,18 @@ blocks:
   stage:
     params: {fin: null, fout: null, kernel: null, strides: null, expand: 6, repeats: null, b0: null}
     layers:
-      - mbconv: {fin: $fin, fout: $fout, kernel: $kernel, strides: $strides, expand: $expand, b: $b0, name: a}
-      - mbconv_rest: {filters: $fout, kernel: $kernel, expand: $expand, b0: $b0 + 1, repeat: $repeats - 1, name: b}
+      - mbconv: {fin: $fin, fout: $fout, kernel: $kernel, strides: $strides, expand: $expand,
+                 b: $b0, name: a}
+      - mbconv_rest: {filters: $fout, kernel: $kernel, expand: $expand, b0: $b0 + 1,
+                      repeat: $repeats - 1, name: b}
 inputs:
   input_layer: [224, 224, 3]
 layers:
   - Rescaling: {scale: "${1 / 255}"}
   - Normalization: {axis: -1}
   - ZeroPadding2D: {padding: [[0, 1], [0, 1]], name: stem_conv_pad}
-  - Conv2D: {filters: 32, kernel_size: 3, strides: 2, padding: valid, use_bias: false, kernel_initializer: $conv_init, name: stem_conv}
+  - Conv2D: {filters: 32, kernel_size: 3, strides: 2, padding: valid, use_bias: false,
+             kernel_initializer: $conv_init, name: stem_conv}
   - BatchNormalization: {axis: 3, name: stem_bn}
   - Activation: {activation: $act, name: stem_activation}
   #                                                                    blocks before
@@ -199,7 +218,8 @@ layers:
   - stage: {fin: 80,  fout: 112, kernel: 5, strides: 1, repeats: 3, b0: 8,  name: block5}
   - stage: {fin: 112, fout: 192, kernel: 5, strides: 2, repeats: 4, b0: 11, name: block6}
   - stage: {fin: 192, fout: 320, kernel: 3, strides: 1, repeats: 1, b0: 15, name: block7}
-  - Conv2D: {filters: 1280, kernel_size: 1, padding: same, use_bias: false, kernel_initializer: $conv_init, name: top_conv}
+  - Conv2D: {filters: 1280, kernel_size: 1, padding: same, use_bias: false,
+             kernel_initializer: $conv_init, name: top_conv}
   - BatchNormalization: {axis: 3, name: top_bn}
   - Activation: {activation: $act, name: top_activation}
   - GlobalAveragePooling2D: {name: avg_pool}
@@ -243,7 +263,8 @@ blocks:
     layers:
       - batch_normalization: {epsilon: $eps, name: preact_bn}
       - activation: {activation: relu, name: preact_relu}
-      - max_pool2d: {pool: 1, strides: $stride, inputs: in, name: shortcut, repeat: "1 if $stride > 1 else 0"}
+      - max_pool2d: {pool: 1, strides: $stride, inputs: in, name: shortcut,
+                     repeat: "1 if $stride > 1 else 0"}
       - body: {filters: $filters, stride: $stride, inputs: preact_relu, name: res}
       - add: {inputs: [shortcut, res], name: out}
   stack:
@@ -325,7 +346,8 @@ blocks:
   cbr:   # conv2d_bn
     params: {filters: null, kernel: [1, 1], strides: [1, 1], padding: same}
     layers:
-      - Conv2D: {filters: $filters, kernel_size: $kernel, strides: $strides, padding: $padding, use_bias: false, name: conv}
+      - Conv2D: {filters: $filters, kernel_size: $kernel, strides: $strides, padding: $padding,
+                 use_bias: false, name: conv}
       - BatchNormalization: {axis: 3, scale: false, name: bn}
       - Activation: {activation: relu, name: relu}
   module_a:   # mixed 0-2, 35x35
@@ -337,7 +359,8 @@ blocks:
       - cbr: {filters: 64, inputs: in, name: b3x3dbl_1}
       - cbr: {filters: 96, kernel: [3, 3], name: b3x3dbl_2}
       - cbr: {filters: 96, kernel: [3, 3], name: b3x3dbl_3}
-      - AveragePooling2D: {pool_size: [3, 3], strides: [1, 1], padding: same, inputs: in, name: pool}
+      - AveragePooling2D: {pool_size: [3, 3], strides: [1, 1], padding: same, inputs: in,
+                           name: pool}
       - cbr: {filters: $pool_filters, name: bpool}
       - concatenate: {axis: 3, inputs: [b1x1, b5x5_2, b3x3dbl_3, bpool], name: mixed}
   module_c:   # mixed 4-7, 17x17
@@ -352,7 +375,8 @@ blocks:
       - cbr: {filters: $c7, kernel: [1, 7], name: b7x7dbl_3}
       - cbr: {filters: $c7, kernel: [7, 1], name: b7x7dbl_4}
       - cbr: {filters: 192, kernel: [1, 7], name: b7x7dbl_5}
-      - AveragePooling2D: {pool_size: [3, 3], strides: [1, 1], padding: same, inputs: in, name: pool}
+      - AveragePooling2D: {pool_size: [3, 3], strides: [1, 1], padding: same, inputs: in,
+                           name: pool}
       - cbr: {filters: 192, name: bpool}
       - concatenate: {axis: 3, inputs: [b1x1, b7x7_3, b7x7dbl_5, bpool], name: mixed}
   module_e:   # mixed 9-10, 8x8
@@ -367,7 +391,8 @@ blocks:
       - cbr: {filters: 384, kernel: [1, 3], inputs: b3x3dbl_0, name: b3x3dbl_1}
       - cbr: {filters: 384, kernel: [3, 1], inputs: b3x3dbl_0, name: b3x3dbl_2}
       - concatenate: {axis: 3, inputs: [b3x3dbl_1, b3x3dbl_2], name: b3x3dbl_cat}
-      - AveragePooling2D: {pool_size: [3, 3], strides: [1, 1], padding: same, inputs: in, name: pool}
+      - AveragePooling2D: {pool_size: [3, 3], strides: [1, 1], padding: same, inputs: in,
+                           name: pool}
       - cbr: {filters: 192, name: bpool}
       - concatenate: {axis: 3, inputs: [b1x1, b3x3_cat, b3x3dbl_cat, bpool], name: mixed}
 inputs:
@@ -383,7 +408,8 @@ layers:
   - module_a: {pool_filters: 32, name: mixed0}
   - module_a: {pool_filters: 64, repeat: 2, name: mixed1}
   # mixed 3 (reduction to 17x17)
-  - cbr: {filters: 384, kernel: [3, 3], strides: [2, 2], padding: valid, inputs: mixed1_2, name: m3_b3x3}
+  - cbr: {filters: 384, kernel: [3, 3], strides: [2, 2], padding: valid, inputs: mixed1_2,
+          name: m3_b3x3}
   - cbr: {filters: 64, inputs: mixed1_2, name: m3_dbl_1}
   - cbr: {filters: 96, kernel: [3, 3], name: m3_dbl_2}
   - cbr: {filters: 96, kernel: [3, 3], strides: [2, 2], padding: valid, name: m3_dbl_3}
@@ -416,12 +442,14 @@ blocks:
     params: {filters: null, act: true}
     layers:
       - Activation: {activation: relu, name: act, repeat: "1 if $act else 0"}
-      - SeparableConv2D: {filters: $filters, kernel_size: [3, 3], padding: same, use_bias: false, name: sepconv}
+      - SeparableConv2D: {filters: $filters, kernel_size: [3, 3], padding: same, use_bias: false,
+                          name: sepconv}
       - BatchNormalization: {axis: -1, name: bn}
   down:         # entry/exit flow block: two separable convs, max pool, strided 1x1 shortcut
     params: {f1: null, f2: null, first_act: true}
     layers:
-      - Conv2D: {filters: $f2, kernel_size: [1, 1], strides: [2, 2], padding: same, use_bias: false, inputs: in, name: res_conv}
+      - Conv2D: {filters: $f2, kernel_size: [1, 1], strides: [2, 2], padding: same, use_bias: false,
+                 inputs: in, name: res_conv}
       - BatchNormalization: {axis: -1, name: res_bn}
       - sep_bn: {filters: $f1, act: $first_act, inputs: in, name: sep1}
       - sep_bn: {filters: $f2, name: sep2}
@@ -445,10 +473,12 @@ layers:
   - down: {f1: 728, f2: 728, name: block4}
   - middle: {repeat: 8, name: block_mid}
   - down: {f1: 728, f2: 1024, name: block13}
-  - SeparableConv2D: {filters: 1536, kernel_size: [3, 3], padding: same, use_bias: false, name: block14_sepconv1}
+  - SeparableConv2D: {filters: 1536, kernel_size: [3, 3], padding: same, use_bias: false,
+                      name: block14_sepconv1}
   - BatchNormalization: {axis: -1, name: block14_sepconv1_bn}
   - Activation: {activation: relu, name: block14_sepconv1_act}
-  - SeparableConv2D: {filters: 2048, kernel_size: [3, 3], padding: same, use_bias: false, name: block14_sepconv2}
+  - SeparableConv2D: {filters: 2048, kernel_size: [3, 3], padding: same, use_bias: false,
+                      name: block14_sepconv2}
   - BatchNormalization: {axis: -1, name: block14_sepconv2_bn}
   - Activation: {activation: relu, name: block14_sepconv2_act}
   - GlobalAveragePooling2D: {name: avg_pool}
@@ -479,7 +509,7 @@ def _same_weights_as_keras(model, reference, app, params):
     ours = [tuple(w.shape) for w in model.weights]
     theirs = [tuple(w.shape) for w in reference.weights]
     assert len(ours) == len(theirs), app
-    for index, (a, b) in enumerate(zip(ours, theirs)):
+    for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a == b, (f"{app}: weight {index} is {model.weights[index].path} {a}, "
                         f"Keras has {reference.weights[index].path} {b}")
     assert ([tuple(w.shape) for w in model.non_trainable_weights]
@@ -614,7 +644,8 @@ def test_expressions_take_lists_and_or_not_and_chained_comparisons(write_spec):
         vars: {k: 5, s: 2, fin: 16, fout: 16}
         inputs: {x: [9, 9, 3]}
         layers:
-          - zero_padding2d: {padding: "[[$k // 2 - 1, $k // 2], [$k // 2 - 1, $k // 2]] if $s == 2 else 0"}
+          - zero_padding2d: {padding:
+              "[[$k // 2 - 1, $k // 2], [$k // 2 - 1, $k // 2]] if $s == 2 else 0"}
           - conv2d: {filters: "4 if $s == 1 and $fin == $fout else 8", kernel: 3}
           - conv2d: {filters: "4 if not $s == 2 or 0 < $k <= 3 else 2", kernel: 3}
     """))

@@ -85,7 +85,7 @@ def test_mistakes_inside_a_wrapped_layer_are_located_there(write_spec):
                "mean 'dense'?)"),
     ]
     assert len(lines) == len(expected), lines
-    for line, (row, text) in zip(lines, expected):
+    for line, (row, text) in zip(lines, expected, strict=True):
         assert line.startswith(f"{path}:{row}") and line.endswith(text), line
     # Columns point inside `layer:`, past the wrapper's own key.
     assert all(int(line.split(":")[2]) > 25 for line in lines), lines

@@ -44,7 +44,8 @@ def test_all_problems_are_reported_at_once(write_spec):
     assert "spec.yaml:7:13: layers[3].conv2d.kernel: missing required key 'kernel'" in text
     assert ("spec.yaml:8:23: layers[4].dense.activaton: unknown key 'activaton' "
             "(did you mean 'activation'?)") in text
-    assert "layers[5].dense.activation: expected one of" in text and "(did you mean 'relu'?)" in text
+    assert ("layers[5].dense.activation: expected one of" in text
+            and "(did you mean 'relu'?)" in text)
     assert "spec.yaml:10:1: outputz: unknown section 'outputz' (did you mean 'outputs'?)" in text
     assert len(out) == 7
 
@@ -177,7 +178,8 @@ def test_expect_mismatch_is_located(write_spec):
     text = str(info.value)
     assert ("spec.yaml:5:18: expect.params: the model has 15 parameters; the spec expects 16 "
             "(difference -1)") in text
-    assert "expect.output_shapes.y: output 'y' has shape [None, 3], the spec expects [None, 4]" in text
+    assert ("expect.output_shapes.y: output 'y' has shape [None, 3], "
+            "the spec expects [None, 4]") in text
 
 
 def test_unsupported_version(write_spec):

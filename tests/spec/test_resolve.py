@@ -22,7 +22,8 @@ def test_chain_gets_explicit_names_and_inputs(write_spec):
           - dense: {units: 1, name: y}
     """))
     assert names_and_inputs(spec) == [
-        ("dense", "dense_1", ["x"]), ("dropout", "dropout_1", ["dense_1"]), ("dense", "y", ["dropout_1"])]
+        ("dense", "dense_1", ["x"]), ("dropout", "dropout_1", ["dense_1"]),
+        ("dense", "y", ["dropout_1"])]
     assert spec.outputs == ["y"]
 
 
@@ -245,7 +246,8 @@ def test_a_child_that_renames_the_input_is_told_the_spec_has_two(tmp_path):
         "extends: base.yaml\nname: child\ninputs: {x: [4]}\n")
     with pytest.raises(SpecError) as err:
         load_spec(tmp_path / "child.yaml")
-    assert "the spec has 2 inputs (image, x), so the first layer takes none by default" in str(err.value)
+    assert ("the spec has 2 inputs (image, x), so the first layer takes none by default"
+            in str(err.value))
 
 
 def test_a_bad_set_value_is_located_at_the_set_not_at_the_replaced_line(write_spec):

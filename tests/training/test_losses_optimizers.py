@@ -27,7 +27,8 @@ def test_each_optimizer_builds_and_steps(name):
     before = [w.copy() for w in model.get_weights()]
     x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
     model.train_on_batch(x, x.sum(1, keepdims=True))
-    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert any(not np.array_equal(a, b)
+               for a, b in zip(before, model.get_weights(), strict=False))
 
 
 def test_sgd_momentum_and_nesterov_are_passed():
@@ -70,7 +71,8 @@ def test_huber_matches_numpy():
     delta = 0.5
     a = np.abs(err)
     expected = np.mean(np.where(a <= delta, 0.5 * a**2, delta * (a - 0.5 * delta)))
-    assert float(_loss({"huber": {"delta": delta}})(np.zeros_like(err), err)) == pytest.approx(expected, rel=1e-5)
+    assert (float(_loss({"huber": {"delta": delta}})(np.zeros_like(err), err))
+            == pytest.approx(expected, rel=1e-5))
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
@@ -94,7 +96,10 @@ def test_metrics_build_for_each_label_format(loss, units, y):
 
     names = ["accuracy", "precision", "recall", "f1", "auc"] + (["top_k"] if units > 1 else [])
     spec = TrainingSpec.model_validate({"loss": loss, "metrics": names})
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(units, activation="softmax" if units > 1 else "sigmoid")])
+    model = keras.Sequential([
+        keras.Input((2,)),
+        keras.layers.Dense(units, activation="softmax" if units > 1 else "sigmoid"),
+    ])
     model.compile("adam", loss, metrics=[build_metric(m, loss, units) for m in spec.metrics])
     x = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
     logs = model.evaluate(x, y.astype("float32"), verbose=0, return_dict=True)

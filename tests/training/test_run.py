@@ -239,7 +239,8 @@ def test_init_from_copies_named_layers(tmp_path):
     copied = init_from(model, loaded.training.init_from, loaded.base_dir, loaded.locate)
     assert copied == [hidden]
     trained = keras.models.load_model(source)
-    for a, b in zip(model.get_layer(hidden).get_weights(), trained.get_layer(hidden).get_weights()):
+    for a, b in zip(model.get_layer(hidden).get_weights(), trained.get_layer(hidden).get_weights(),
+                    strict=True):
         assert np.array_equal(a, b)
     bad = write_training_spec(tmp_path, name="iris_bad", epochs=1,
                      extra=f"  init_from: {{model: {source}, layers: [{hidden}x]}}\n")

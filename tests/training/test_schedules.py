@@ -57,7 +57,8 @@ def test_warmup_then_step_decay(step):
         expected = ETA0 * (step + 1) / warm
     else:
         expected = ETA0 * 0.5 ** (((step - warm) // STEPS_PER_EPOCH) // 1)
-    schedule = _schedule({"warmup": {"epochs": 2, "then": {"step_decay": {"factor": 0.5, "every": 1}}}})
+    schedule = _schedule({"warmup": {"epochs": 2,
+                                     "then": {"step_decay": {"factor": 0.5, "every": 1}}}})
     assert _rate(schedule, step) == pytest.approx(expected, rel=1e-6)
 
 

@@ -56,8 +56,10 @@ def test_per_output_loss():
     [
         ({"loss": "mse", "optimizer": {"adm": {}}}, ("optimizer",), "did you mean 'adam'"),
         ({"loss": {"hubr": {"delta": 1}}}, ("loss",), "did you mean 'huber'"),
-        ({"loss": "mse", "schedule": {"step_decy": {}}}, ("schedule",), "did you mean 'step_decay'"),
-        ({"loss": "mse", "callbacks": ["early_stoping"]}, ("callbacks", 0), "did you mean 'early_stopping'"),
+        ({"loss": "mse", "schedule": {"step_decy": {}}}, ("schedule",),
+         "did you mean 'step_decay'"),
+        ({"loss": "mse", "callbacks": ["early_stoping"]}, ("callbacks", 0),
+         "did you mean 'early_stopping'"),
         ({"loss": "mse", "metrics": ["acuracy"]}, ("metrics", 0), "did you mean 'accuracy'"),
         ({"loss": "mse", "optimizer": {"adam": {"learning_rate": 0}}},
          ("optimizer", "adam", "learning_rate"), "greater than 0"),
@@ -88,7 +90,8 @@ def test_json_schema_lists_choices():
     attach_field_docstrings()  # what `nncompile schema` does before generating
     schema = TrainingSpec.model_json_schema()
     optimizer = schema["$defs"]["OptimizerChoice"]
-    assert set(optimizer["properties"]) == {"sgd", "rmsprop", "adagrad", "adam", "adamw", "adamax", "nadam"}
+    assert set(optimizer["properties"]) == {"sgd", "rmsprop", "adagrad", "adam", "adamw", "adamax",
+                                            "nadam"}
     assert optimizer["maxProperties"] == 1
     assert "momentum" in schema["$defs"]["SGDParams"]["properties"]
     assert schema["$defs"]["SGDParams"]["properties"]["momentum"]["description"]

@@ -229,7 +229,8 @@ def _assemble(inputs: dict, targets: dict, load: Callable, shown: Callable) -> R
             array = load(key)
             where[name] = shown(key)
             if array.ndim == 0:
-                raise DataError("expected one example per leading index, got a scalar", Location(where[name]))
+                raise DataError("expected one example per leading index, got a scalar",
+                                Location(where[name]))
             if array.dtype.kind not in "biuf":
                 raise DataError(
                     f"expected numbers, got an array of dtype {array.dtype}", Location(where[name])
@@ -241,7 +242,8 @@ def _assemble(inputs: dict, targets: dict, load: Callable, shown: Callable) -> R
     counts = {name: a.shape[0] for group in arrays.values() for name, a in group.items()}
     if len(set(counts.values())) > 1:
         listed = ", ".join(f"{where[name]} has {count}" for name, count in counts.items())
-        raise DataError(f"arrays disagree on the number of examples: {listed}", Location(where[name]))
+        raise DataError(f"arrays disagree on the number of examples: {listed}",
+                        Location(where[name]))
     target_values = list(arrays["targets"].values())
     task = detect_task(target_values[0]) if len(target_values) == 1 else "regression"
     if task == "classification":
@@ -289,6 +291,7 @@ def check_finite(array: np.ndarray, shown_name: str) -> None:
     if bad.any():
         index, where = _first_bad(bad)
         raise DataError(
-            f"{where} is {array[index]}; expected a finite number (count of bad values: {int(bad.sum())})",
+            f"{where} is {array[index]}; expected a finite number "
+            f"(count of bad values: {int(bad.sum())})",
             Location(shown_name),
         )

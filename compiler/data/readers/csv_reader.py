@@ -48,7 +48,8 @@ def read_csv(
     """
     numbered = numbered_rows(read_utf8(path, shown_name), options.delimiter, shown_name)
     if not numbered:
-        raise DataError("the file is empty; expected a header row and examples", Location(shown_name))
+        raise DataError("the file is empty; expected a header row and examples",
+                        Location(shown_name))
     header_line, header = numbered[0]
     header = [name.strip() for name in header]
     body = numbered[1:]
