@@ -12,35 +12,25 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from compiler.folder_lock import LOCK_NAME
 from compiler.model_folder import ModelFolder
 from tests.helpers import run_cli
-from tests.model_folder.locking import TINY_SPEC, hold_lock, write_tiny_spec
+from tests.model_folder.locking import TINY_SPEC, hold_lock
 
 
 def _invoke(*args):
     return run_cli(*args, catch=True)
 
 
-def _holder(folder: Path, verb: str) -> subprocess.Popen:
-    return hold_lock(folder, verb)
-
-
-@pytest.fixture
-def spec(tmp_path) -> Path:
-    return write_tiny_spec(tmp_path)
-
-
-def test_second_writer_is_refused_naming_the_first(tmp_path, spec):
+def test_second_writer_is_refused_naming_the_first(tmp_path, tiny_spec):
     folder = tmp_path / "out" / "tiny"
-    holder = _holder(folder, "train")
+    holder = hold_lock(folder, "train")
     try:
-        for args in (["build", spec, "--out", tmp_path / "out"],
-                     ["train", spec, "--out", tmp_path / "out", "--quiet"]):
+        for args in (["build", tiny_spec, "--out", tmp_path / "out"],
+                     ["train", tiny_spec, "--out", tmp_path / "out", "--quiet"]):
             result = _invoke(*args)
             assert result.exit_code == 1, result.output
             assert "in use by another nncompile process" in result.output
@@ -51,14 +41,14 @@ def test_second_writer_is_refused_naming_the_first(tmp_path, spec):
         holder.communicate("")
     assert holder.returncode == 0
     assert not (folder / LOCK_NAME).exists()  # released on exit
-    result = _invoke("build", spec, "--out", tmp_path / "out")
+    result = _invoke("build", tiny_spec, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
 
 
-def test_export_is_refused_beside_a_writer(tmp_path, spec):
-    assert _invoke("build", spec, "--out", tmp_path / "out").exit_code == 0
+def test_export_is_refused_beside_a_writer(tmp_path, tiny_spec):
+    assert _invoke("build", tiny_spec, "--out", tmp_path / "out").exit_code == 0
     folder = tmp_path / "out" / "tiny"
-    holder = _holder(folder, "train")
+    holder = hold_lock(folder, "train")
     try:
         result = _invoke("export", folder, "--format", "keras")
         assert result.exit_code == 1, result.output
@@ -69,7 +59,7 @@ def test_export_is_refused_beside_a_writer(tmp_path, spec):
 
 def test_lock_of_a_killed_process_is_taken_over(tmp_path):
     folder = tmp_path / "m"
-    holder = _holder(folder, "export")
+    holder = hold_lock(folder, "export")
     holder.send_signal(signal.SIGKILL)
     holder.wait()
     left = json.loads((folder / LOCK_NAME).read_text())
@@ -80,24 +70,24 @@ def test_lock_of_a_killed_process_is_taken_over(tmp_path):
     assert not (folder / LOCK_NAME).exists()
 
 
-def test_lock_file_naming_a_dead_pid_is_taken_over(tmp_path, spec):
+def test_lock_file_naming_a_dead_pid_is_taken_over(tmp_path, tiny_spec):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     folder = tmp_path / "out" / "tiny"
     folder.mkdir(parents=True)
     (folder / LOCK_NAME).write_text(json.dumps(
         {"pid": dead.pid, "verb": "train", "since": "2026-01-01 00:00:00 UTC"}))
-    result = _invoke("build", spec, "--out", tmp_path / "out")
+    result = _invoke("build", tiny_spec, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert (folder / "model.keras").is_file() and not (folder / LOCK_NAME).exists()
 
 
 @pytest.mark.slow
-def test_two_nncompile_train_runs_on_one_folder(tmp_path, spec):
+def test_two_nncompile_train_runs_on_one_folder(tmp_path, tiny_spec):
     """A real `nncompile train` process trains; a second `train` of the same folder (the CLI,
     in this process) is refused while the first runs, and says who holds the folder."""
-    spec.write_text(TINY_SPEC.replace("epochs: 1", "epochs: 100000"))
-    args = ["train", str(spec), "--out", str(tmp_path / "out"), "--quiet"]
+    tiny_spec.write_text(TINY_SPEC.replace("epochs: 1", "epochs: 100000"))
+    args = ["train", str(tiny_spec), "--out", str(tmp_path / "out"), "--quiet"]
     first = subprocess.Popen([sys.executable, "-m", "compiler.cli", *args],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     lock = tmp_path / "out" / "tiny" / LOCK_NAME
